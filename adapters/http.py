@@ -1,0 +1,392 @@
+"""The httpx machinery shared by the three adapters: timeouts, retries, a circuit breaker, error mapping.
+
+``UpstreamClient`` is the only thing here that talks HTTP. Every call goes through the same path:
+
+1. the system's ``CircuitBreaker`` is asked first; an open breaker fails at once with no request sent;
+2. each attempt runs under its own deadline (``Timeouts.total``, enforced with ``asyncio.timeout`` so it holds
+   for ``httpx.ASGITransport`` too, which ignores httpx's timeouts). The deadline is per attempt on purpose:
+   the backoff waits between attempts are not counted, so a call may take up to
+   ``attempts * total + waits`` in the worst case;
+3. idempotent requests (GET/HEAD) are retried per ``RetryPolicy`` on transport errors, timeouts,
+   502/503/504;
+4. the answer is mapped onto ``adapters.errors``; no httpx exception leaves this module.
+
+``HttpAdapter`` is the base of the three system adapters and holds the batch/group helpers they share.
+The policies live in ``adapters.resilience`` and are re-exported here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json as jsonlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
+from typing import Any, Self, TypeVar
+
+import httpx
+
+from adapters.documents.records import ContentStream
+from adapters.errors import (
+    UpstreamConflict,
+    UpstreamError,
+    UpstreamNotFound,
+    UpstreamRejected,
+    UpstreamUnavailable,
+)
+from adapters.paging import Page
+from adapters.parse import MalformedAnswer, R, group_items_of, groups_of, items_of, owner_of, page_of
+from adapters.resilience import CircuitBreaker, RetryPolicy, Timeouts, retry_after_seconds
+
+__all__ = [
+    "DEFAULT_RETRY",
+    "DEFAULT_TIMEOUTS",
+    "MAX_BATCH",
+    "USER_AGENT",
+    "CircuitBreaker",
+    "HttpAdapter",
+    "ResponseChunks",
+    "RetryPolicy",
+    "Timeouts",
+    "UpstreamClient",
+    "chunked",
+    "unique",
+]
+
+USER_AGENT = "esakari-gateway/0.1"
+MAX_BATCH = 500  # the systems refuse more ids or owners than this in one request
+_DETAIL_LIMIT = 200
+DEFAULT_TIMEOUTS = Timeouts()
+DEFAULT_RETRY = RetryPolicy()
+
+X = TypeVar("X")
+Params = Mapping[str, str | int | None]
+
+
+class _AttemptFailed(Exception):
+    """One attempt got no HTTP answer (transport error or timeout)."""
+
+
+class ResponseChunks:
+    """A streamed response body as an async iterator; closes the response when done or on ``aclose``."""
+
+    def __init__(self, system: str, response: httpx.Response) -> None:
+        self._system = system
+        self._response = response
+        self._bytes = response.aiter_bytes()
+        self._closed = False
+
+    def __aiter__(self) -> ResponseChunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._closed:
+            raise StopAsyncIteration
+        try:
+            return await self._bytes.__anext__()
+        except StopAsyncIteration:
+            await self.aclose()
+            raise
+        except (httpx.HTTPError, httpx.StreamError) as exc:
+            await self.aclose()
+            raise UpstreamUnavailable(self._system, f"download broke off: {type(exc).__name__}") from None
+        except BaseException:
+            await self.aclose()
+            raise
+
+    async def aclose(self) -> None:
+        """Release the connection; safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            close = getattr(self._bytes, "aclose", None)
+            if close is not None:
+                await close()
+        finally:
+            await self._response.aclose()
+
+
+class UpstreamClient:
+    """One company system over HTTP: owns one ``httpx.AsyncClient`` (pool, timeouts, User-Agent).
+
+    ``calls`` counts the HTTP requests sent (every attempt) and ``on_request(system, method, path)`` is called
+    before each, so benchmarks and tests can count upstream traffic. ``breaker=None`` gives the client a
+    breaker of its own with default settings.
+    """
+
+    def __init__(
+        self,
+        system: str,
+        base_url: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeouts: Timeouts = DEFAULT_TIMEOUTS,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        breaker: CircuitBreaker | None = None,
+        max_connections: int = 100,
+        on_request: Callable[[str, str, str], None] | None = None,
+    ) -> None:
+        self.system = system
+        self.timeouts = timeouts
+        self.retry = retry
+        self.breaker = breaker if breaker is not None else CircuitBreaker()
+        self.calls = 0
+        self.on_request = on_request
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            transport=transport,
+            timeout=timeouts.for_httpx(),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            follow_redirects=False,
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def get_json(self, path: str, params: Params | None = None) -> Any:
+        """GET ``path`` and return the decoded JSON (``None`` for an empty body); retried when it fails."""
+        with self._guard():
+            response = await self._exchange("GET", path, params=_clean(params))
+            return self._json(response, "GET", path)
+
+    async def post_json(self, path: str, json: Any, *, idempotency_key: str | None = None) -> Any:
+        """POST a JSON body (Decimal and dates as strings) and return the JSON answer; never retried."""
+        headers = {"Content-Type": "application/json"}
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        body = jsonlib.dumps(json, default=_json_default, separators=(",", ":")).encode()
+        with self._guard():
+            response = await self._exchange("POST", path, content=body, headers=headers)
+            return self._json(response, "POST", path)
+
+    async def stream(self, path: str) -> ContentStream:
+        """GET ``path`` as a download: returns once the headers are in; the caller must ``aclose()`` it.
+
+        Errors (404 included) are raised before returning. The per-attempt deadline covers only the wait for
+        the headers; the body is bounded by the httpx read timeout per chunk.
+        """
+        # identity encoding keeps Content-Length equal to the size of the bytes handed on.
+        headers = {"Accept": "*/*", "Accept-Encoding": "identity"}
+        with self._guard():
+            response = await self._exchange("GET", path, headers=headers, stream=True)
+        length = response.headers.get("Content-Length", "")
+        return ContentStream(
+            media_type=response.headers.get("Content-Type", "application/octet-stream"),
+            size_bytes=int(length) if length.isdigit() else None,
+            chunks=ResponseChunks(self.system, response),
+        )
+
+    async def ping(self) -> None:
+        """GET /health; ``UpstreamUnavailable`` unless it answers ``{"status": "ok"}``."""
+        try:
+            answer = await self.get_json("/health")
+        except UpstreamUnavailable:
+            raise
+        except UpstreamError as exc:
+            raise UpstreamUnavailable(self.system, f"health check: {exc.detail}") from None
+        if not isinstance(answer, dict) or answer.get("status") != "ok":
+            raise UpstreamUnavailable(self.system, "health check: not ok")
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        if not self.breaker.allow():
+            raise UpstreamUnavailable(self.system, "circuit open")
+        try:
+            yield
+        except UpstreamUnavailable:
+            self.breaker.record_failure()
+            raise
+        except UpstreamError:
+            self.breaker.record_success()
+            raise
+        except BaseException:
+            self.breaker.release()
+            raise
+        self.breaker.record_success()
+
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        stream: bool = False,
+    ) -> httpx.Response:
+        attempts = max(1, self.retry.attempts) if method in self.retry.methods else 1
+        for attempt in range(attempts):
+            final = attempt + 1 == attempts
+            request = self._http.build_request(method, path, params=params, content=content, headers=headers)
+            try:
+                response = await self._attempt(request, method, path, stream)
+            except _AttemptFailed as exc:
+                if final:
+                    raise UpstreamUnavailable(self.system, f"{method} {path}: {exc}") from None
+                await self.retry.sleep(self.retry.delay(attempt))
+                continue
+            if response.is_success:
+                return response
+            if not final and response.status_code in self.retry.statuses:
+                await self.retry.sleep(
+                    self.retry.delay(attempt, retry_after_seconds(response.headers.get("Retry-After")))
+                )
+                continue
+            raise self._error(response, method, path)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _attempt(self, request: httpx.Request, method: str, path: str, stream: bool) -> httpx.Response:
+        self.calls += 1
+        if self.on_request is not None:
+            self.on_request(self.system, method, path)
+        try:
+            async with asyncio.timeout(self.timeouts.total):
+                response = await self._http.send(request, stream=stream)
+                if stream and not response.is_success:
+                    # An error body is small and needed for the detail; reading it also frees the connection.
+                    try:
+                        await response.aread()
+                    except BaseException:
+                        await response.aclose()
+                        raise
+                return response
+        except (httpx.TimeoutException, TimeoutError):
+            raise _AttemptFailed("timed out") from None
+        except (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL) as exc:
+            raise _AttemptFailed(type(exc).__name__) from None
+
+    def _error(self, response: httpx.Response, method: str, path: str) -> UpstreamError:
+        status = response.status_code
+        detail = _detail_of(response) or f"HTTP {status}"
+        if status == 404:
+            return UpstreamNotFound(self.system, detail)
+        if status == 409:
+            return UpstreamConflict(self.system, detail)
+        if 400 <= status < 500 and status not in (401, 403, 407, 429):
+            return UpstreamRejected(self.system, detail)
+        # 5xx, redirects, auth and throttling: nothing the caller's input can fix.
+        return UpstreamUnavailable(self.system, f"{method} {path}: HTTP {status}")
+
+    def _json(self, response: httpx.Response, method: str, path: str) -> Any:
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise UpstreamUnavailable(self.system, f"{method} {path}: invalid JSON") from None
+
+
+class HttpAdapter:
+    """Base of the system adapters: holds the ``UpstreamClient`` and the batch, group and list fetches."""
+
+    def __init__(self, client: UpstreamClient) -> None:
+        self.client = client
+
+    async def ping(self) -> None:
+        """Raise ``UpstreamUnavailable`` unless the system answers GET /health."""
+        await self.client.ping()
+
+    async def _by_ids(
+        self, path: str, ids: Iterable[str], record: type[R], *, param: str = "ids", key: str = "id"
+    ) -> dict[str, R]:
+        """Records by id in the order asked, unknown ids absent; >500 ids go out as concurrent requests."""
+        wanted = unique(ids)
+        answers = await self._fetch_chunks(path, param, wanted, {})
+        found: dict[str, R] = {}
+        with self._decoding():
+            for answer in answers:
+                found.update((str(getattr(item, key)), item) for item in items_of(answer, record))
+        return {id_: found[id_] for id_ in wanted if id_ in found}
+
+    async def _pages(
+        self, path: str, param: str, owners: Iterable[str], record: type[R], filters: Params
+    ) -> dict[str, Page[R]]:
+        """One ``Page`` per owner asked for, in order; an owner the answer leaves out gets an empty page."""
+        empty: Page[R] = Page.empty()
+        return await self._groups_by_owner(path, param, owners, filters, lambda g: page_of(g, record), empty)
+
+    async def _groups(
+        self, path: str, param: str, owners: Iterable[str], record: type[R]
+    ) -> dict[str, tuple[R, ...]]:
+        """The unpaged records of every owner asked for, in order (an empty tuple for none)."""
+        return await self._groups_by_owner(path, param, owners, {}, lambda g: group_items_of(g, record), ())
+
+    async def _list(self, path: str, record: type[R], params: Params | None = None) -> tuple[R, ...]:
+        """The records of a plain ``{"items": [...]}`` answer."""
+        answer = await self.client.get_json(path, params)
+        with self._decoding():
+            return tuple(items_of(answer, record))
+
+    async def _groups_by_owner(
+        self,
+        path: str,
+        param: str,
+        owners: Iterable[str],
+        filters: Params,
+        read: Callable[[Mapping[str, Any]], X],
+        default: X,
+    ) -> dict[str, X]:
+        wanted = unique(owners)
+        answers = await self._fetch_chunks(path, param, wanted, filters)
+        found: dict[str, X] = {}
+        with self._decoding():
+            for answer in answers:
+                found.update((owner_of(group), read(group)) for group in groups_of(answer))
+        return {owner: found.get(owner, default) for owner in wanted}
+
+    async def _fetch_chunks(self, path: str, param: str, keys: Sequence[str], params: Params) -> list[Any]:
+        requests = [self.client.get_json(path, {**params, param: ",".join(chunk)}) for chunk in chunked(keys)]
+        return list(await asyncio.gather(*requests))
+
+    @contextmanager
+    def _decoding(self) -> Iterator[None]:
+        try:
+            yield
+        except MalformedAnswer as exc:
+            raise UpstreamUnavailable(
+                self.client.system, f"malformed answer: {exc}"[:_DETAIL_LIMIT]
+            ) from None
+
+
+def unique(ids: Iterable[str]) -> list[str]:
+    """The ids without repeats, first occurrence kept, order kept."""
+    return list(dict.fromkeys(ids))
+
+
+def chunked(keys: Sequence[str], size: int = MAX_BATCH) -> list[Sequence[str]]:
+    """``keys`` cut into runs of at most ``size``."""
+    return [keys[start : start + size] for start in range(0, len(keys), size)]
+
+
+def _clean(params: Params | None) -> dict[str, str | int] | None:
+    # httpx would send None as an empty value, which the systems read as a filter.
+    if params is None:
+        return None
+    return {name: value for name, value in params.items() if value is not None}
+
+
+def _detail_of(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    detail = body.get("detail") or body.get("error") or ""
+    return str(detail)[:_DETAIL_LIMIT]
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, Decimal | date):
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    raise TypeError(f"cannot send {type(value).__name__} as JSON")

@@ -1,0 +1,45 @@
+"""The permit registry as the gateway sees it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from adapters.paging import Page
+from adapters.permits.records import ApplicationRecord, PermitRecord, StationRecord
+
+
+class PermitsPort(Protocol):
+    """Permits, their stations with frequency assignments, and applications.
+
+    Batch methods return a mapping without the keys the registry does not know; list-by-owner methods return
+    an entry (possibly empty) for every key asked for.
+    """
+
+    async def permits_by_ids(self, ids: Sequence[str]) -> Mapping[str, PermitRecord]: ...
+
+    async def permit_pages(
+        self,
+        holder_ids: Sequence[str],
+        *,
+        status: str | None,
+        service_type: str | None,
+        limit: int,
+        after: str | None,
+    ) -> Mapping[str, Page[PermitRecord]]: ...
+
+    async def stations_by_ids(self, ids: Sequence[str]) -> Mapping[str, StationRecord]: ...
+
+    async def stations_by_permit_ids(
+        self, permit_ids: Sequence[str]
+    ) -> Mapping[str, Sequence[StationRecord]]: ...
+
+    async def applications_by_ids(self, ids: Sequence[str]) -> Mapping[str, ApplicationRecord]: ...
+
+    async def application_pages(
+        self, client_ids: Sequence[str], *, limit: int, after: str | None
+    ) -> Mapping[str, Page[ApplicationRecord]]: ...
+
+    async def ping(self) -> None:
+        """Raise ``UpstreamUnavailable`` unless the registry answers its health check."""
+        ...

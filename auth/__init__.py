@@ -1,0 +1,1 @@
+"""Identity and access: passwords, sessions, accounts and mandates, the scope policy, the Principal."""

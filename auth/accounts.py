@@ -1,0 +1,221 @@
+"""Portal accounts and mandates, read from and written to the gateway's database."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.db import as_utc, mandates, portal_users, terms_acceptances, utcnow
+
+PASSWORD_MAX_AGE = timedelta(days=90)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: str
+    email: str
+    full_name: str
+    phone: str | None
+    personal_code: str | None
+    self_client_id: str | None
+    role: str
+    password_hash: str | None
+    password_changed_at: datetime | None
+    must_change_password: bool
+    state: str
+    state_reason: str | None
+    last_login_at: datetime | None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == "STAFF"
+
+    @property
+    def password_expires_at(self) -> datetime | None:
+        return None if self.password_changed_at is None else self.password_changed_at + PASSWORD_MAX_AGE
+
+    def password_change_required(self, now: datetime) -> bool:
+        """Terms 15.3: older than 90 days, or staff asked for a change."""
+        expires = self.password_expires_at
+        return self.must_change_password or (expires is not None and expires <= now)
+
+
+@dataclass(frozen=True, slots=True)
+class Mandate:
+    id: str
+    user_id: str
+    client_id: str
+    scopes: frozenset[str]
+    valid_from: date
+    valid_until: date | None
+    revoked_at: datetime | None
+
+    def in_force(self, today: date) -> bool:
+        return (
+            self.revoked_at is None
+            and self.valid_from <= today
+            and (self.valid_until is None or today <= self.valid_until)
+        )
+
+
+def _account(row: sa.Row[tuple[object, ...]]) -> Account:
+    m = row._mapping
+    return Account(
+        id=m["id"],
+        email=m["email"],
+        full_name=m["full_name"],
+        phone=m["phone"],
+        personal_code=m["personal_code"],
+        self_client_id=m["self_client_id"],
+        role=m["role"],
+        password_hash=m["password_hash"],
+        password_changed_at=as_utc(m["password_changed_at"]),
+        must_change_password=bool(m["must_change_password"]),
+        state=m["state"],
+        state_reason=m["state_reason"],
+        last_login_at=as_utc(m["last_login_at"]),
+    )
+
+
+def _mandate(row: sa.Row[tuple[object, ...]]) -> Mandate:
+    m = row._mapping
+    return Mandate(
+        id=m["id"],
+        user_id=m["user_id"],
+        client_id=m["client_id"],
+        scopes=frozenset(s for s in str(m["scopes"]).split(",") if s),
+        valid_from=m["valid_from"],
+        valid_until=m["valid_until"],
+        revoked_at=as_utc(m["revoked_at"]),
+    )
+
+
+class Accounts:
+    """The account and mandate queries the gateway makes, one method each."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def _one(self, where: sa.ColumnElement[bool]) -> Account | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(sa.select(portal_users).where(where))).first()
+        return _account(row) if row is not None else None
+
+    async def by_id(self, user_id: str) -> Account | None:
+        return await self._one(portal_users.c.id == user_id)
+
+    async def by_email(self, email: str) -> Account | None:
+        return await self._one(portal_users.c.email == email.strip().lower())
+
+    async def mandates_of_user(self, user_id: str) -> list[Mandate]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(sa.select(mandates).where(mandates.c.user_id == user_id))
+            return [_mandate(r) for r in rows]
+
+    async def record_login(self, user_id: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                portal_users.update().where(portal_users.c.id == user_id).values(last_login_at=utcnow())
+            )
+
+    async def accepted_terms_versions(self, user_id: str) -> set[int]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                sa.select(terms_acceptances.c.version).where(terms_acceptances.c.user_id == user_id)
+            )
+            return set(rows.scalars())
+
+    async def create_user(
+        self,
+        *,
+        email: str,
+        full_name: str,
+        phone: str | None = None,
+        personal_code: str | None = None,
+        self_client_id: str | None = None,
+        role: str = "USER",
+        password_hash: str | None = None,
+        password_changed_at: datetime | None = None,
+    ) -> str:
+        user_id = str(uuid.uuid4())
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                portal_users.insert().values(
+                    id=user_id,
+                    email=email.strip().lower(),
+                    full_name=full_name,
+                    phone=phone,
+                    personal_code=personal_code,
+                    self_client_id=self_client_id,
+                    role=role,
+                    password_hash=password_hash,
+                    password_changed_at=password_changed_at,
+                    created_at=utcnow(),
+                )
+            )
+        return user_id
+
+    async def add_mandate(
+        self,
+        *,
+        user_id: str,
+        client_id: str,
+        scopes: Sequence[str],
+        valid_from: date,
+        valid_until: date | None,
+        revoked_at: datetime | None = None,
+        granted_by: str | None = None,
+    ) -> str:
+        mandate_id = str(uuid.uuid4())
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                mandates.insert().values(
+                    id=mandate_id,
+                    user_id=user_id,
+                    client_id=client_id,
+                    scopes=",".join(sorted(scopes)),
+                    valid_from=valid_from,
+                    valid_until=valid_until,
+                    revoked_at=revoked_at,
+                    granted_by=granted_by,
+                    created_at=utcnow(),
+                )
+            )
+        return mandate_id
+
+    async def count_users(self) -> int:
+        async with self.engine.connect() as conn:
+            return int(
+                (await conn.execute(sa.select(sa.func.count()).select_from(portal_users))).scalar_one()
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class RepresentativeRow:
+    mandate: Mandate
+    full_name: str
+    email: str
+
+
+async def representatives_of(accounts: Accounts, client_id: str) -> list[RepresentativeRow]:
+    """Every mandate ever given for the client (revoked and expired ones too), with the person's name."""
+    query = (
+        sa.select(mandates, portal_users.c.full_name, portal_users.c.email)
+        .join(portal_users, portal_users.c.id == mandates.c.user_id)
+        .where(mandates.c.client_id == client_id)
+        .order_by(portal_users.c.full_name)
+    )
+    async with accounts.engine.connect() as conn:
+        rows = await conn.execute(query)
+        return [RepresentativeRow(_mandate(r), r._mapping["full_name"], r._mapping["email"]) for r in rows]
+
+
+async def mandate_by_id(accounts: Accounts, mandate_id: str) -> Mandate | None:
+    async with accounts.engine.connect() as conn:
+        row = (await conn.execute(sa.select(mandates).where(mandates.c.id == mandate_id))).first()
+    return _mandate(row) if row is not None else None

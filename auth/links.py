@@ -1,0 +1,43 @@
+"""Signed, short-lived download links bound to one document and one user (terms 17)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+
+@dataclass(frozen=True, slots=True)
+class LinkClaims:
+    document_id: str
+    user_id: str
+    expires: int
+
+
+class LinkSigner:
+    """HMAC-SHA256 over (document, user, expiry) with the gateway's secret."""
+
+    def __init__(self, secret: str, ttl_seconds: int) -> None:
+        self._key = hashlib.sha256(b"download-link:" + secret.encode()).digest()
+        self.ttl = ttl_seconds
+
+    def _sig(self, document_id: str, user_id: str, expires: int) -> str:
+        message = f"{document_id}\n{user_id}\n{expires}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+    def url(self, document_id: str, user_id: str, now: float | None = None) -> str:
+        expires = int((now or time.time()) + self.ttl)
+        query = urlencode({"u": user_id, "exp": expires, "sig": self._sig(document_id, user_id, expires)})
+        return f"/documents/{quote(document_id, safe='')}/download?{query}"
+
+    def verify(self, document_id: str, user_id: str, expires: str, sig: str) -> LinkClaims | None:
+        """The claims when the signature matches and the link has not expired; None otherwise."""
+        try:
+            exp = int(expires)
+        except ValueError:
+            return None
+        if not hmac.compare_digest(self._sig(document_id, user_id, exp), sig) or exp < time.time():
+            return None
+        return LinkClaims(document_id, user_id, exp)

@@ -1,0 +1,77 @@
+"""Opaque session tokens kept in the shared store, with idle and absolute timeouts.
+
+The token is the bearer token for API clients and the value of the HttpOnly cookie for browsers. Only its
+SHA-256 is stored, so a leaked store dump gives no usable token. Each user's session ids are indexed, so that
+a password change, a block or a termination ends all of them at once, on every instance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import dataclass
+
+from gateway.store import Store
+
+COOKIE_NAME = "esakari_session"
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    id: str  # the SHA-256 of the token
+    user_id: str
+    created_at: float
+    absolute_expiry: float
+
+
+def _session_id(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Sessions:
+    """Create, resolve (and keep alive) and end sessions."""
+
+    def __init__(self, store: Store, idle_seconds: int, absolute_seconds: int) -> None:
+        self.store = store
+        self.idle = idle_seconds
+        self.absolute = absolute_seconds
+
+    async def create(self, user_id: str) -> tuple[str, Session]:
+        token = secrets.token_urlsafe(32)
+        now = time.time()
+        session = Session(_session_id(token), user_id, now, now + self.absolute)
+        payload = json.dumps({"u": user_id, "c": now, "a": session.absolute_expiry})
+        await self.store.put(f"sess:{session.id}", payload, ttl=self.idle)
+        await self.store.set_add(f"usess:{user_id}", session.id, ttl=self.absolute)
+        return token, session
+
+    async def resolve(self, token: str) -> Session | None:
+        """The live session of a token, its idle timer restarted; None when unknown or expired."""
+        sid = _session_id(token)
+        raw = await self.store.get(f"sess:{sid}")
+        if raw is None:
+            return None
+        data = json.loads(raw)
+        now = time.time()
+        if now >= data["a"]:
+            await self.store.delete(f"sess:{sid}")
+            return None
+        remaining = int(data["a"] - now)
+        await self.store.put(f"sess:{sid}", raw, ttl=max(1, min(self.idle, remaining)))
+        return Session(sid, data["u"], data["c"], data["a"])
+
+    async def end(self, token: str) -> str | None:
+        """End one session; returns its user id when there was one."""
+        session = await self.resolve(token)
+        if session is None:
+            return None
+        await self.store.delete(f"sess:{session.id}")
+        await self.store.set_remove(f"usess:{session.user_id}", session.id)
+        return session.user_id
+
+    async def end_all(self, user_id: str) -> int:
+        ids = await self.store.set_members(f"usess:{user_id}")
+        await self.store.delete(*(f"sess:{sid}" for sid in ids), f"usess:{user_id}")
+        return len(ids)

@@ -1,0 +1,80 @@
+"""The ``gateway`` command: serve, sandbox, schema export; staff and audit commands come later."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import uvicorn
+
+
+def _serve(args: argparse.Namespace) -> int:
+    uvicorn.run(
+        "gateway.asgi:create",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        loop="uvloop" if sys.platform != "win32" else "asyncio",
+        http="httptools",
+        proxy_headers=False,
+        log_level=args.log_level,
+        access_log=False,
+    )
+    return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from sandbox.app import create_sandbox_app
+    from sandbox.data import build_dataset
+
+    app = create_sandbox_app(
+        build_dataset(clients=args.clients), latency_ms=args.latency_ms, fail_rate=args.fail_rate
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    return 0
+
+
+def _schema_export(args: argparse.Namespace) -> int:
+    from schema.build import export_sdl
+
+    sys.stdout.write(export_sdl())
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gateway", description="The radioatlaujas.lv GraphQL gateway.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the gateway")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(run=_serve)
+
+    sandbox = sub.add_parser("sandbox", help="serve the sandbox company systems alone")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8100)
+    sandbox.add_argument("--latency-ms", type=int, default=0)
+    sandbox.add_argument("--fail-rate", type=float, default=0.0)
+    sandbox.add_argument("--clients", type=int, default=0, help="generated clients besides the personas")
+    sandbox.add_argument("--log-level", default="warning")
+    sandbox.set_defaults(run=_sandbox)
+
+    schema = sub.add_parser("schema", help="schema tools")
+    schema_sub = schema.add_subparsers(dest="schema_command", required=True)
+    export = schema_sub.add_parser("export", help="print the SDL")
+    export.set_defaults(run=_schema_export)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = parser().parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

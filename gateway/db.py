@@ -1,0 +1,120 @@
+"""The gateway's own database: SQLite by default, PostgreSQL in production, with versioned migrations.
+
+Portal accounts, mandates and terms acceptances live here (the audit journal and the outbox arrive with later
+migrations). SQLAlchemy Core only: the queries are few and explicit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+metadata = sa.MetaData()
+
+portal_users = sa.Table(
+    "portal_users",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("email", sa.String(254), nullable=False, unique=True),
+    sa.Column("full_name", sa.String(200), nullable=False),
+    sa.Column("phone", sa.String(32)),
+    sa.Column("personal_code", sa.String(16), unique=True),
+    sa.Column("self_client_id", sa.String(32)),
+    sa.Column("role", sa.String(16), nullable=False, server_default="USER"),
+    sa.Column("password_hash", sa.String(255)),
+    sa.Column("password_changed_at", sa.DateTime(timezone=True)),
+    sa.Column("must_change_password", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("state", sa.String(16), nullable=False, server_default="ACTIVE"),
+    sa.Column("state_reason", sa.String(32)),
+    sa.Column("last_login_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+mandates = sa.Table(
+    "mandates",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("user_id", sa.String(36), sa.ForeignKey("portal_users.id"), nullable=False, index=True),
+    sa.Column("client_id", sa.String(32), nullable=False, index=True),
+    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("valid_until", sa.Date),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.Column("granted_by", sa.String(36)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+terms_acceptances = sa.Table(
+    "terms_acceptances",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.String(36), sa.ForeignKey("portal_users.id"), nullable=False, index=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ip", sa.String(64)),
+)
+
+schema_migrations = sa.Table(
+    "schema_migrations",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+Migration = tuple[int, str, Callable[[sa.Connection], None]]
+
+
+def _initial(conn: sa.Connection) -> None:
+    metadata.create_all(conn, tables=[portal_users, mandates, terms_acceptances])
+
+
+# Append only: a migration that has shipped is never edited; a change is a new entry.
+MIGRATIONS: tuple[Migration, ...] = ((1, "accounts, mandates, terms acceptances", _initial),)
+
+# Any constant works, as long as every instance uses the same one.
+_PG_MIGRATION_LOCK = 7_402_310_907
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def create_engine(url: str) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        return create_async_engine(url, connect_args={"timeout": 30})
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+async def migrate(engine: AsyncEngine) -> list[int]:
+    """Apply the migrations not yet applied, in order, under a lock that serialises concurrent instances."""
+    async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+        await conn.run_sync(lambda sync: schema_migrations.create(sync, checkfirst=True))
+        applied = set((await conn.execute(sa.select(schema_migrations.c.version))).scalars())
+        done: list[int] = []
+        for version, name, step in MIGRATIONS:
+            if version in applied:
+                continue
+            await conn.run_sync(step)
+            await conn.execute(
+                schema_migrations.insert().values(version=version, name=name, applied_at=utcnow())
+            )
+            done.append(version)
+        return done
+
+
+async def drop_all(conn: AsyncConnection) -> None:
+    """Tests only: remove every table of the gateway."""
+    await conn.run_sync(lambda sync: metadata.drop_all(sync))

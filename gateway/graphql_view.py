@@ -1,0 +1,33 @@
+"""The ``/graphql`` endpoint: Strawberry's ASGI view with our context, GraphiQL only in dev."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from gateway.context import build_context
+from resolvers.context import Context
+from resolvers.services import Services
+from schema.build import GatewaySchema
+
+
+class GatewayGraphQL(GraphQL[Context, None]):
+    def __init__(self, schema: GatewaySchema, *, dev: bool) -> None:
+        # GET runs queries only (Strawberry refuses mutations over GET); no subscriptions are offered.
+        super().__init__(schema, graphql_ide="graphiql" if dev else None, allow_queries_via_get=True)
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        services: Services = request.app.state.services
+        return await build_context(services, request)
+
+    def encode_json(self, data: object) -> str:
+        return orjson.dumps(data, default=_default).decode()
+
+
+def _default(value: Any) -> Any:
+    return str(value)

@@ -1,0 +1,111 @@
+"""Settings from the environment (a ``.env`` file is read too). Unset means the embedded default."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+VAR_DIR = Path(os.environ.get("GATEWAY_VAR_DIR", "var"))
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _int(name: str, default: int) -> int:
+    value = _env(name)
+    return int(value) if value is not None else default
+
+
+def _dev_secret() -> str:
+    """A per-checkout secret for dev, kept under var/ so that sessions and links survive a restart."""
+    path = VAR_DIR / "dev-secret"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. ``from_env`` reads the contract's variables (``shared/contract/API.md``)."""
+
+    env: str = "dev"
+    secret_key: str = ""
+    redis_url: str | None = None
+    database_url: str = "sqlite+aiosqlite:///var/gateway.db"
+    billing_url: str | None = None
+    permits_url: str | None = None
+    documents_url: str | None = None
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    smtp_url: str | None = None
+    frontend_url: str = "/"
+    policy_file: str | None = None
+    session_idle_seconds: int = 30 * 60
+    session_absolute_seconds: int = 12 * 3600
+    download_link_seconds: int = 300
+    lockout_seconds: int = 15 * 60
+    lockout_threshold: int = 5
+    max_query_depth: int = 12
+    max_aliases: int = 20
+    max_tokens: int = 3000
+    upstream_timeout_seconds: float = 5.0
+    trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env == "dev"
+
+    @classmethod
+    def from_env(cls, dotenv: bool = True) -> Settings:
+        if dotenv:
+            load_dotenv(override=False)
+        env = _env("GATEWAY_ENV", "dev") or "dev"
+        secret = _env("GATEWAY_SECRET")
+        if secret is None:
+            if env != "dev":
+                raise SystemExit("GATEWAY_SECRET must be set outside dev (32+ random bytes, urlsafe base64).")
+            secret = _dev_secret()
+        return cls(
+            env=env,
+            secret_key=secret,
+            redis_url=_env("REDIS_URL"),
+            database_url=normalise_database_url(_env("DATABASE_URL")),
+            billing_url=_env("BILLING_URL"),
+            permits_url=_env("PERMITS_URL"),
+            documents_url=_env("DOCUMENTS_URL"),
+            oidc_issuer=_env("OIDC_ISSUER"),
+            oidc_client_id=_env("OIDC_CLIENT_ID"),
+            oidc_client_secret=_env("OIDC_CLIENT_SECRET"),
+            smtp_url=_env("SMTP_URL"),
+            frontend_url=_env("FRONTEND_URL", "/") or "/",
+            policy_file=_env("POLICY_FILE"),
+            session_idle_seconds=_int("SESSION_IDLE_SECONDS", 30 * 60),
+            session_absolute_seconds=_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600),
+            lockout_seconds=_int("LOCKOUT_SECONDS", 15 * 60),
+            upstream_timeout_seconds=float(_env("UPSTREAM_TIMEOUT_SECONDS", "5") or "5"),
+            trusted_proxies=tuple(p for p in (_env("TRUSTED_PROXIES", "") or "").split(",") if p),
+        )
+
+
+def normalise_database_url(url: str | None) -> str:
+    """Accept the usual ``postgresql://`` and ``sqlite:///`` forms and pick the async drivers."""
+    if url is None:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{VAR_DIR / 'gateway.db'}"
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    return url

@@ -1,0 +1,166 @@
+"""The shared key-value store: Redis when ``REDIS_URL`` is set, an in-process one otherwise.
+
+Sessions, lockout counters, rate limits, short caches and maintenance mode live here, so that with Redis any
+number of gateway instances see the same state. The in-memory store serves one instance only.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+import redis.asyncio as aioredis
+
+
+class Store(Protocol):
+    """The operations the gateway needs; every key may carry a time to live in seconds."""
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def put(self, key: str, value: str, ttl: int | None = None, *, only_new: bool = False) -> bool:
+        """Store ``value``; with ``only_new`` only when the key is absent. True when written."""
+        ...
+
+    async def delete(self, *keys: str) -> None: ...
+
+    async def incr(self, key: str, ttl: int) -> int:
+        """Add one and return the new count; the time to live starts with the first increment."""
+        ...
+
+    async def ttl(self, key: str) -> int | None: ...
+
+    async def set_add(self, key: str, member: str, ttl: int) -> None: ...
+
+    async def set_members(self, key: str) -> set[str]: ...
+
+    async def set_remove(self, key: str, member: str) -> None: ...
+
+    async def ping(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryStore:
+    """A dict with expiry: the embedded default for a single instance."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, tuple[object, float | None]] = {}
+
+    def _live(self, key: str) -> object | None:
+        entry = self._values.get(key)
+        if entry is None:
+            return None
+        value, expires = entry
+        if expires is not None and expires <= time.monotonic():
+            del self._values[key]
+            return None
+        return value
+
+    @staticmethod
+    def _expiry(ttl: int | None) -> float | None:
+        return time.monotonic() + ttl if ttl else None
+
+    async def get(self, key: str) -> str | None:
+        value = self._live(key)
+        return value if isinstance(value, str) else None
+
+    async def put(self, key: str, value: str, ttl: int | None = None, *, only_new: bool = False) -> bool:
+        if only_new and self._live(key) is not None:
+            return False
+        self._values[key] = (value, self._expiry(ttl))
+        return True
+
+    async def delete(self, *keys: str) -> None:
+        for key in keys:
+            self._values.pop(key, None)
+
+    async def incr(self, key: str, ttl: int) -> int:
+        current = self._live(key)
+        count = int(current) + 1 if isinstance(current, str) else 1
+        expires = self._values[key][1] if current is not None else self._expiry(ttl)
+        self._values[key] = (str(count), expires)
+        return count
+
+    async def ttl(self, key: str) -> int | None:
+        if self._live(key) is None:
+            return None
+        expires = self._values[key][1]
+        return None if expires is None else max(0, round(expires - time.monotonic()))
+
+    async def set_add(self, key: str, member: str, ttl: int) -> None:
+        current = self._live(key)
+        members = set(current) if isinstance(current, set) else set()
+        members.add(member)
+        self._values[key] = (members, self._expiry(ttl))
+
+    async def set_members(self, key: str) -> set[str]:
+        current = self._live(key)
+        return set(current) if isinstance(current, set) else set()
+
+    async def set_remove(self, key: str, member: str) -> None:
+        current = self._live(key)
+        if isinstance(current, set):
+            current.discard(member)
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        self._values.clear()
+
+
+class RedisStore:
+    """Redis through redis-py's asyncio client; keys are prefixed so that a database can be shared."""
+
+    def __init__(self, url: str, prefix: str = "gw:") -> None:
+        self._redis = aioredis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+        self._prefix = prefix
+
+    def _k(self, key: str) -> str:
+        return self._prefix + key
+
+    async def get(self, key: str) -> str | None:
+        value = await self._redis.get(self._k(key))
+        return value if value is None else str(value)
+
+    async def put(self, key: str, value: str, ttl: int | None = None, *, only_new: bool = False) -> bool:
+        written = await self._redis.set(self._k(key), value, ex=ttl or None, nx=only_new)
+        return bool(written)
+
+    async def delete(self, *keys: str) -> None:
+        if keys:
+            await self._redis.delete(*(self._k(k) for k in keys))
+
+    async def incr(self, key: str, ttl: int) -> int:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(self._k(key))
+            pipe.expire(self._k(key), ttl, nx=True)
+            count, _ = await pipe.execute()
+        return int(count)
+
+    async def ttl(self, key: str) -> int | None:
+        remaining = int(await self._redis.ttl(self._k(key)))
+        return remaining if remaining >= 0 else None
+
+    async def set_add(self, key: str, member: str, ttl: int) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.sadd(self._k(key), member)
+            pipe.expire(self._k(key), ttl)
+            await pipe.execute()
+
+    async def set_members(self, key: str) -> set[str]:
+        return {str(m) for m in await self._redis.smembers(self._k(key))}
+
+    async def set_remove(self, key: str, member: str) -> None:
+        await self._redis.srem(self._k(key), member)
+
+    async def ping(self) -> None:
+        await self._redis.ping()
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def create_store(redis_url: str | None, prefix: str = "gw:") -> Store:
+    """The one place that picks the store."""
+    return RedisStore(redis_url, prefix) if redis_url else MemoryStore()

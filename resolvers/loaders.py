@@ -1,0 +1,136 @@
+"""Per-request DataLoaders over the adapters' batch endpoints.
+
+Three shapes cover every upstream resource:
+
+- ``ByIdLoader``: one batch call for all ids asked for in a tick (``?ids=``), results in key order;
+- ``PageByOwnerLoader``: pages of a list per owner, one call per distinct (filters, limit, after);
+- ``ListByParentLoader``: unpaged children per parent (``?permit_ids=``).
+
+So a query costs a fixed number of upstream calls per level, whatever the number of rows. Adapter errors
+become the gateway's own errors here, once for the whole batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from aiodataloader import DataLoader
+
+from adapters.billing.port import BillingPort
+from adapters.billing.records import BalanceRecord, ClientRecord, InvoiceRecord, PaymentRecord
+from adapters.documents.port import DocumentsPort
+from adapters.documents.records import DocumentRecord
+from adapters.errors import UpstreamError
+from adapters.paging import Page
+from adapters.permits.port import PermitsPort
+from adapters.permits.records import ApplicationRecord, PermitRecord, StationRecord
+from gateway.errors import from_upstream
+
+R = TypeVar("R")
+
+
+async def _translated(call: Awaitable[R]) -> R:
+    try:
+        return await call
+    except UpstreamError as exc:
+        raise from_upstream(exc) from exc
+
+
+class ByIdLoader(DataLoader[str, R | None], Generic[R]):
+    """Records by id; an id the system does not know gives None."""
+
+    def __init__(self, fetch: Callable[[Sequence[str]], Awaitable[Mapping[str, R]]]) -> None:
+        super().__init__()
+        self._fetch = fetch
+
+    async def batch_load_fn(self, keys: list[str]) -> list[R | None]:
+        found = await _translated(self._fetch(keys))
+        return [found.get(k) for k in keys]
+
+
+@dataclass(frozen=True, slots=True)
+class PageKey:
+    """What one connection field asks for: an owner's page under some filters."""
+
+    owner_id: str
+    limit: int
+    after: str | None = None
+    filters: tuple[tuple[str, Any], ...] = ()
+
+
+class PageByOwnerLoader(DataLoader[PageKey, Page[R]], Generic[R]):
+    """Pages by owner; keys sharing filters and position go in one call. Primes a by-id loader."""
+
+    def __init__(
+        self,
+        fetch: Callable[..., Awaitable[Mapping[str, Page[R]]]],
+        prime: ByIdLoader[R] | None = None,
+        id_of: Callable[[R], str] | None = None,
+    ) -> None:
+        super().__init__()
+        self._fetch = fetch
+        self._prime = prime
+        self._id_of = id_of
+
+    async def batch_load_fn(self, keys: list[PageKey]) -> list[Page[R]]:
+        groups: dict[tuple[Hashable, ...], list[str]] = {}
+        for key in keys:
+            groups.setdefault((key.limit, key.after, key.filters), []).append(key.owner_id)
+
+        async def one(spec: tuple[Hashable, ...], owners: list[str]) -> Mapping[str, Page[R]]:
+            limit, after, filters = spec
+            assert isinstance(filters, tuple)
+            return await _translated(self._fetch(owners, limit=limit, after=after, **dict(filters)))
+
+        results = await asyncio.gather(*(one(spec, owners) for spec, owners in groups.items()))
+        by_spec = dict(zip(groups, results, strict=True))
+        pages = [by_spec[(k.limit, k.after, k.filters)].get(k.owner_id, Page.empty()) for k in keys]
+        if self._prime is not None and self._id_of is not None:
+            for page in pages:
+                for item in page.items:
+                    self._prime.prime(self._id_of(item), item)
+        return pages
+
+
+class ListByParentLoader(DataLoader[str, Sequence[R]], Generic[R]):
+    """Unpaged children by parent id, in key order; a parent with none gives an empty list."""
+
+    def __init__(self, fetch: Callable[[Sequence[str]], Awaitable[Mapping[str, Sequence[R]]]]) -> None:
+        super().__init__()
+        self._fetch = fetch
+
+    async def batch_load_fn(self, keys: list[str]) -> list[Sequence[R]]:
+        found = await _translated(self._fetch(keys))
+        return [found.get(k, ()) for k in keys]
+
+
+class Loaders:
+    """The loaders of one request. Created fresh per request, so nothing leaks between callers."""
+
+    def __init__(self, billing: BillingPort, permits: PermitsPort, documents: DocumentsPort) -> None:
+        self.client_by_id: ByIdLoader[ClientRecord] = ByIdLoader(billing.clients_by_ids)
+        self.invoice_by_id: ByIdLoader[InvoiceRecord] = ByIdLoader(billing.invoices_by_ids)
+        self.payment_by_id: ByIdLoader[PaymentRecord] = ByIdLoader(billing.payments_by_ids)
+        self.balance_by_client_id: ByIdLoader[BalanceRecord] = ByIdLoader(billing.balances)
+        self.invoices_by_client_id = PageByOwnerLoader(billing.invoice_pages, self.invoice_by_id, _id)
+        self.payments_by_client_id = PageByOwnerLoader(billing.payment_pages, self.payment_by_id, _id)
+
+        self.permit_by_id: ByIdLoader[PermitRecord] = ByIdLoader(permits.permits_by_ids)
+        self.station_by_id: ByIdLoader[StationRecord] = ByIdLoader(permits.stations_by_ids)
+        self.application_by_id: ByIdLoader[ApplicationRecord] = ByIdLoader(permits.applications_by_ids)
+        self.permits_by_holder_id = PageByOwnerLoader(permits.permit_pages, self.permit_by_id, _id)
+        self.stations_by_permit_id = ListByParentLoader(permits.stations_by_permit_ids)
+        self.applications_by_client_id = PageByOwnerLoader(
+            permits.application_pages, self.application_by_id, _id
+        )
+
+        self.document_by_id: ByIdLoader[DocumentRecord] = ByIdLoader(documents.documents_by_ids)
+        self.documents_by_owner_id = PageByOwnerLoader(documents.document_pages, self.document_by_id, _id)
+        self.documents_by_permit_id = ListByParentLoader(documents.documents_by_permit_ids)
+
+
+def _id(record: Any) -> str:
+    return str(record.id)

@@ -1,0 +1,28 @@
+"""The long-lived services a request may use, created once at start-up by ``gateway.wiring``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from adapters.billing.port import BillingPort
+from adapters.documents.port import DocumentsPort
+from adapters.permits.port import PermitsPort
+from auth.accounts import Accounts
+from auth.links import LinkSigner
+from auth.policy import PolicyFile
+from auth.sessions import Sessions
+from gateway.settings import Settings
+from gateway.store import Store
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    accounts: Accounts
+    sessions: Sessions
+    policy: PolicyFile
+    links: LinkSigner
+    billing: BillingPort
+    permits: PermitsPort
+    documents: DocumentsPort

@@ -1,0 +1,67 @@
+"""The Schema object with its limits and error handling."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import partial
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.types import ExecutionContext
+
+from schema.errors import ErrorCodes, is_expected
+from schema.query import Query
+
+log = logging.getLogger("gateway.graphql")
+
+# Well above Strawberry's default of 128: a portal has a few hundred distinct documents in use.
+_CACHE_SIZE = 2048
+
+
+class GatewaySchema(strawberry.Schema):
+    """Logs only unexpected errors, with the request id and trace; expected ones are the caller's business."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        request_id = getattr(getattr(execution_context, "context", None), "request_id", None)
+        for error in errors:
+            if not is_expected(error):
+                log.error(
+                    "unexpected error in %s (request %s)",
+                    error.path,
+                    request_id,
+                    exc_info=error.original_error,
+                )
+
+
+def create_schema(
+    *, introspection: bool = True, max_depth: int = 12, max_aliases: int = 20, max_tokens: int = 3000
+) -> GatewaySchema:
+    # Factories, not instances: an extension holds the execution context, so each request needs its own.
+    # The parse and validation caches live at module level inside Strawberry and are shared all the same.
+    extensions: list[Callable[[], SchemaExtension]] = [
+        ErrorCodes,
+        partial(MaxTokensLimiter, max_token_count=max_tokens),
+        partial(ParserCache, maxsize=_CACHE_SIZE),
+        partial(ValidationCache, maxsize=_CACHE_SIZE),
+        partial(QueryDepthLimiter, max_depth=max_depth),
+        partial(MaxAliasesLimiter, max_alias_count=max_aliases),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return GatewaySchema(query=Query, extensions=extensions)
+
+
+def export_sdl() -> str:
+    return create_schema().as_str() + "\n"

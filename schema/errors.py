@@ -1,0 +1,68 @@
+"""Every error leaves with ``extensions.code``; anything unexpected is masked and logged."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from adapters.errors import UpstreamError
+from gateway.errors import GatewayError, from_upstream
+
+log = logging.getLogger("gateway.errors")
+
+# The messages of graphql-core's and Strawberry's limit rules (depth, aliases, tokens).
+_TOO_COMPLEX = re.compile(
+    r"exceeds maximum operation depth|aliases found\. Allowed|Document contains more than \d+ tokens"
+)
+
+
+def classify(error: GraphQLError) -> tuple[str, str, dict[str, Any]]:
+    """(code, message a person can act on, further extensions) for one error."""
+    original = error.original_error
+    if isinstance(original, UpstreamError):
+        original = from_upstream(original)
+    if isinstance(original, GatewayError):
+        return original.code, original.message, original.extensions
+    if original is None:
+        if _TOO_COMPLEX.search(error.message):
+            return "QUERY_TOO_COMPLEX", f"{error.message}. Ask for less in one query.", {}
+        return "BAD_USER_INPUT", error.message, {}
+    return "INTERNAL", "Internal error. If it persists, tell support the request id.", {}
+
+
+def is_expected(error: GraphQLError) -> bool:
+    return error.original_error is None or isinstance(error.original_error, (GatewayError, UpstreamError))
+
+
+class ErrorCodes(SchemaExtension):
+    """Rewrites the result's errors: the contract's code on each, no internal detail on any."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if not errors:
+            return
+        request_id = getattr(self.execution_context.context, "request_id", None)
+        rewritten = []
+        for error in errors:
+            code, message, extra = classify(error)
+            extensions: dict[str, Any] = {"code": code, **extra}
+            if code == "INTERNAL" and request_id:
+                extensions["requestId"] = request_id
+            rewritten.append(
+                GraphQLError(
+                    message,
+                    nodes=error.nodes,
+                    source=error.source,
+                    positions=error.positions,
+                    path=error.path,
+                    extensions=extensions,
+                )
+            )
+        result.errors = rewritten  # type: ignore[union-attr]

@@ -1,0 +1,117 @@
+"""Permits, stations and frequency assignments (terms 2.10: technical parameters of existing permits)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from adapters.permits.records import AssignmentRecord, PermitRecord, StationRecord
+from resolvers import clients as resolve_clients
+from resolvers import documents as resolve_documents
+from resolvers import permits as resolve
+from resolvers.context import Context
+from schema.base import Node, to_global_id
+from schema.documents import Document
+from schema.enums import PermitStatus, ServiceType
+
+if TYPE_CHECKING:
+    from schema.clients import Client
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(description="One frequency assigned to a station.")
+class FrequencyAssignment:
+    frequency_mhz: Decimal = strawberry.field(name="frequencyMHz", description="Centre frequency in MHz.")
+    bandwidth_khz: Decimal = strawberry.field(name="bandwidthKHz", description="Necessary bandwidth in kHz.")
+    emission_designator: str = strawberry.field(description="ITU emission designator, e.g. 16K0F3E.")
+    power_w: Decimal | None = strawberry.field(name="powerW", description="Transmitter power in W.")
+    erp_dbw: Decimal | None = strawberry.field(name="erpDBW", description="Effective radiated power in dBW.")
+    direction: str = strawberry.field(description="TX, RX or TXRX.")
+
+    @classmethod
+    def from_record(cls, r: AssignmentRecord) -> FrequencyAssignment:
+        return cls(
+            frequency_mhz=r.frequency_mhz,
+            bandwidth_khz=r.bandwidth_khz,
+            emission_designator=r.emission_designator,
+            power_w=r.power_w,
+            erp_dbw=r.erp_dbw,
+            direction=r.direction,
+        )
+
+
+@strawberry.type(description="A radio station of a permit, with its technical parameters.")
+class Station(Node):
+    name: str = strawberry.field(description="Name or site of the station.")
+    call_sign: str | None = strawberry.field(description="Call sign, where the service uses one.")
+    station_class: str = strawberry.field(description="ITU station class: FB, FX, ML, BC, AT ...")
+    latitude: float | None = strawberry.field(description="WGS 84 latitude in degrees.")
+    longitude: float | None = strawberry.field(description="WGS 84 longitude in degrees.")
+    address: str | None = strawberry.field(description="Postal address of the site.")
+    antenna_height_m: float | None = strawberry.field(
+        name="antennaHeightM", description="Antenna height above ground in metres."
+    )
+    azimuth_deg: float | None = strawberry.field(description="Main beam azimuth in degrees from north.")
+    polarization: str | None = strawberry.field(description="Antenna polarisation: H, V, ...")
+    assignments: list[FrequencyAssignment] = strawberry.field(description="Assigned frequencies.")
+
+    @classmethod
+    def from_record(cls, r: StationRecord) -> Station:
+        return cls(
+            id=to_global_id("Station", r.id),
+            name=r.name,
+            call_sign=r.call_sign,
+            station_class=r.station_class,
+            latitude=r.latitude,
+            longitude=r.longitude,
+            address=r.address,
+            antenna_height_m=r.antenna_height_m,
+            azimuth_deg=r.azimuth_deg,
+            polarization=r.polarization,
+            assignments=[FrequencyAssignment.from_record(a) for a in r.assignments],
+        )
+
+
+@strawberry.type(description="A radio permit (licence) from the permit registry.")
+class Permit(Node):
+    number: str = strawberry.field(description="Permit number.")
+    service_type: ServiceType = strawberry.field(description="Radio service.")
+    status: PermitStatus = strawberry.field(description="State of the permit.")
+    issued_on: date = strawberry.field(description="Date of issue.")
+    valid_from: date = strawberry.field(description="First day of validity.")
+    valid_until: date | None = strawberry.field(description="Last day of validity; null when open-ended.")
+    record: strawberry.Private[PermitRecord]
+
+    @strawberry.field(description="The permit holder.")
+    async def holder(self, info: Info) -> Annotated[Client, strawberry.lazy("schema.clients")]:
+        from schema.clients import Client
+
+        return Client.from_record(await resolve_clients.client(info.context, self.record.holder_id))
+
+    @strawberry.field(description="The stations of the permit with their frequency assignments.")
+    async def stations(self, info: Info) -> list[Station] | None:
+        return [Station.from_record(s) for s in await resolve.stations(info.context, self.record)]
+
+    @strawberry.field(description="Documents of the permit (needs DOCUMENTS_READ on the holder).")
+    async def documents(self, info: Info) -> list[Document] | None:
+        records = await resolve_documents.documents_of_permit(
+            info.context, self.record.holder_id, self.record.id
+        )
+        return [Document.from_record(d) for d in records]
+
+    @classmethod
+    def from_record(cls, r: PermitRecord) -> Permit:
+        return cls(
+            id=to_global_id("Permit", r.id),
+            number=r.number,
+            service_type=ServiceType(r.service_type),
+            status=PermitStatus(r.status),
+            issued_on=r.issued_on,
+            valid_from=r.valid_from,
+            valid_until=r.valid_until,
+            record=r,
+        )

@@ -1,0 +1,121 @@
+"""Shared fixtures: a gateway in process over the sandbox, logged-in clients per persona, service URLs."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from gateway.settings import Settings
+from gateway.store import MemoryStore, RedisStore, Store
+from sandbox.app import build_sandbox
+from sandbox.data import build_dataset
+from sandbox.personas import DEMO_PASSWORD
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def service_url(name: str) -> str:
+    """The URL of a service the test needs; skip (or, in CI, fail) when it is not configured."""
+    url = os.environ.get(name)
+    if not url:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"{name} is not set but REQUIRE_SERVICES=1: start the service and set {name}.")
+        pytest.skip(f"{name} is not set: this test needs a real service (see README, 'Tests').")
+    return url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return service_url("REDIS_URL")
+
+
+@pytest.fixture
+def database_url() -> str:
+    return service_url("DATABASE_URL")
+
+
+def gateway_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    base = Settings(
+        env="dev",
+        secret_key="test-secret-" + uuid.uuid4().hex,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}",
+        upstream_timeout_seconds=2.0,
+    )
+    return replace(base, **overrides)
+
+
+@dataclass
+class Gateway:
+    """A running gateway in process, with its sandbox, and an HTTP client speaking to it."""
+
+    app: Any
+    client: httpx.AsyncClient
+    sandbox: Any
+
+    async def login(self, email: str, password: str = DEMO_PASSWORD) -> str:
+        response = await self.client.post("/auth/login", json={"email": email, "password": password})
+        assert response.status_code == 200, response.text
+        token: str = response.json()["token"]
+        return token
+
+    async def gql(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def as_persona(
+        self, email: str, query: str, variables: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return await self.gql(query, variables, token=await self.login(email))
+
+
+GatewayFactory = Callable[..., Awaitable[Gateway]]
+
+
+@pytest.fixture
+async def make_gateway(tmp_path: Path) -> AsyncIterator[GatewayFactory]:
+    """Start gateways (several may share a store, database or sandbox); all are stopped at the end."""
+    stack: list[tuple[Any, httpx.AsyncClient]] = []
+
+    async def start(
+        *, settings: Settings | None = None, store: Store | None = None, sandbox: Any | None = None
+    ) -> Gateway:
+        sandbox = sandbox or build_sandbox(build_dataset())
+        settings = settings or gateway_settings(tmp_path)
+        app = create_app(settings, store=store or MemoryStore(), sandbox=sandbox)
+        lifespan = app.router.lifespan_context(app)
+        await lifespan.__aenter__()
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway.test")
+        stack.append((lifespan, client))
+        return Gateway(app=app, client=client, sandbox=sandbox)
+
+    yield start
+    for lifespan, client in reversed(stack):
+        await client.aclose()
+        await lifespan.__aexit__(None, None, None)
+
+
+@pytest.fixture
+async def gateway(make_gateway: GatewayFactory) -> Gateway:
+    return await make_gateway()
+
+
+@pytest.fixture
+async def redis_store(redis_url: str) -> AsyncIterator[RedisStore]:
+    store = RedisStore(redis_url, prefix=f"test:{uuid.uuid4().hex}:")
+    yield store
+    await store.close()

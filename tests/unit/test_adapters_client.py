@@ -1,0 +1,354 @@
+"""UpstreamClient: error mapping, retries, Retry-After, the per-attempt deadline, the circuit breaker."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from adapters.errors import (
+    UpstreamConflict,
+    UpstreamError,
+    UpstreamNotFound,
+    UpstreamRejected,
+    UpstreamUnavailable,
+)
+from adapters.http import CircuitBreaker, RetryPolicy, Timeouts, UpstreamClient, chunked, unique
+from adapters.resilience import retry_after_seconds
+from tests.unit.adapter_fakes import FAST_RETRY, make_client, no_sleep
+
+
+class Counter:
+    """A handler answering a fixed sequence of responses (the last one repeats), counting requests."""
+
+    def __init__(self, *responses: httpx.Response) -> None:
+        self.responses = list(responses)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        index = min(len(self.requests), len(self.responses)) - 1
+        return self.responses[index]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+OK = httpx.Response(200, json={"ok": True})
+UNAVAILABLE = httpx.Response(503, json={"error": "unavailable"})
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("status", "error", "detail"),
+    [
+        (404, UpstreamNotFound, "no such invoice"),
+        (409, UpstreamConflict, "conflict"),
+        (400, UpstreamRejected, "bad limit"),
+        (422, UpstreamRejected, "bad cursor"),
+        (500, UpstreamUnavailable, "GET /x: HTTP 500"),
+        (502, UpstreamUnavailable, "GET /x: HTTP 502"),
+        (503, UpstreamUnavailable, "GET /x: HTTP 503"),
+        (504, UpstreamUnavailable, "GET /x: HTTP 504"),
+        (401, UpstreamUnavailable, "GET /x: HTTP 401"),
+        (302, UpstreamUnavailable, "GET /x: HTTP 302"),
+    ],
+)
+async def test_status_maps_to_error(status: int, error: type[UpstreamError], detail: str) -> None:
+    body = {"error": "x", "detail": detail} if status in (400, 404, 422) else {"error": detail}
+    handler = Counter(httpx.Response(status, json=body))
+    async with make_client(handler) as client:
+        with pytest.raises(error) as caught:
+            await client.get_json("/x")
+    assert type(caught.value) is error
+    assert caught.value.detail == detail
+    assert caught.value.system == "billing"
+
+
+@pytest.mark.asyncio
+async def test_rejected_detail_is_kept_short() -> None:
+    handler = Counter(httpx.Response(422, json={"error": "invalid_request", "detail": "x" * 5000}))
+    async with make_client(handler) as client:
+        with pytest.raises(UpstreamRejected) as caught:
+            await client.get_json("/x")
+    assert len(caught.value.detail) <= 200
+
+
+@pytest.mark.asyncio
+async def test_error_messages_hold_no_url_or_secret() -> None:
+    handler = Counter(httpx.Response(503))
+    client = UpstreamClient(
+        "billing", "https://user:s3cret@billing.test/api?token=s3cret", transport=httpx.MockTransport(handler)
+    )
+    client.retry = FAST_RETRY
+    async with client:
+        with pytest.raises(UpstreamUnavailable) as caught:
+            await client.get_json("/invoices", {"ids": "a"})
+    assert "s3cret" not in str(caught.value) and "http" not in str(caught.value)
+    assert caught.value.__cause__ is None
+
+
+@pytest.mark.asyncio
+async def test_invalid_json_is_unavailable() -> None:
+    async with make_client(Counter(httpx.Response(200, content=b"<html>"))) as client:
+        with pytest.raises(UpstreamUnavailable, match="invalid JSON"):
+            await client.get_json("/x")
+
+
+@pytest.mark.asyncio
+async def test_transport_error_is_unavailable_and_retried() -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        raise httpx.ConnectError("connection refused", request=request)
+
+    async with make_client(handler) as client:
+        with pytest.raises(UpstreamUnavailable, match="ConnectError"):
+            await client.get_json("/x")
+    assert calls == 3
+
+
+@pytest.mark.asyncio
+async def test_get_retries_503_then_succeeds() -> None:
+    handler = Counter(UNAVAILABLE, UNAVAILABLE, OK)
+    async with make_client(handler) as client:
+        assert await client.get_json("/x") == {"ok": True}
+        assert client.calls == 3
+    assert len(handler.requests) == 3
+
+
+@pytest.mark.asyncio
+async def test_get_gives_up_after_the_attempts() -> None:
+    handler = Counter(UNAVAILABLE)
+    async with make_client(handler, retry=RetryPolicy(attempts=4, base_delay=0.0, sleep=no_sleep)) as client:
+        with pytest.raises(UpstreamUnavailable):
+            await client.get_json("/x")
+    assert len(handler.requests) == 4
+
+
+@pytest.mark.asyncio
+async def test_no_retry_on_404_or_500() -> None:
+    for status in (404, 500):
+        handler = Counter(httpx.Response(status))
+        async with make_client(handler) as client:
+            with pytest.raises(UpstreamError):
+                await client.get_json("/x")
+        assert len(handler.requests) == 1
+
+
+@pytest.mark.asyncio
+async def test_post_is_never_retried_and_sends_key_and_decimal() -> None:
+    handler = Counter(UNAVAILABLE, OK)
+    async with make_client(handler) as client:
+        with pytest.raises(UpstreamUnavailable):
+            await client.post_json("/payments", {"amount": Decimal("1.50")}, idempotency_key="k-1")
+    assert len(handler.requests) == 1
+    request = handler.requests[0]
+    assert request.method == "POST"
+    assert request.headers["Idempotency-Key"] == "k-1"
+    assert request.content == b'{"amount":"1.50"}'
+
+
+@pytest.mark.asyncio
+async def test_retry_after_is_honoured_up_to_max_delay() -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    handler = Counter(
+        httpx.Response(503, headers={"Retry-After": "0.3"}),
+        httpx.Response(503, headers={"Retry-After": "120"}),
+        OK,
+    )
+    retry = RetryPolicy(base_delay=0.0, max_delay=0.5, sleep=sleep)
+    async with make_client(handler, retry=retry) as client:
+        assert await client.get_json("/x") == {"ok": True}
+    assert waits == [0.3, 0.5]
+
+
+@pytest.mark.asyncio
+async def test_retry_after_really_waits_bounded() -> None:
+    handler = Counter(httpx.Response(503, headers={"Retry-After": "30"}), OK)
+    started = time.monotonic()
+    async with make_client(handler, retry=RetryPolicy(max_delay=0.05)) as client:
+        assert await client.get_json("/x") == {"ok": True}
+    assert 0.04 <= time.monotonic() - started < 1.0
+
+
+def test_backoff_is_exponential_with_full_jitter() -> None:
+    policy = RetryPolicy(base_delay=0.1, max_delay=0.35, jitter=lambda low, high: high)
+    assert [policy.delay(n) for n in range(4)] == [0.1, 0.2, 0.35, 0.35]
+    assert RetryPolicy(base_delay=0.1, jitter=lambda low, high: low).delay(3) == 0.0
+
+
+def test_retry_after_parsing() -> None:
+    assert retry_after_seconds("2") == 2.0
+    assert retry_after_seconds(None) is None
+    assert retry_after_seconds("soon") is None
+    assert retry_after_seconds("nan") is None
+    past = retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT")
+    assert past is not None and past < 0
+
+
+@pytest.mark.asyncio
+async def test_slow_upstream_hits_the_per_attempt_deadline() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(5)
+        return OK
+
+    timeouts = Timeouts(total=0.05)
+    started = time.monotonic()
+    async with make_client(
+        handler, timeouts=timeouts, retry=RetryPolicy(attempts=2, base_delay=0.0)
+    ) as client:
+        with pytest.raises(UpstreamUnavailable, match="timed out"):
+            await client.get_json("/x")
+        assert client.calls == 2
+    assert time.monotonic() - started < 1.0
+
+
+@pytest.mark.asyncio
+async def test_deadline_is_per_attempt_not_per_call() -> None:
+    slow_first = True
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal slow_first
+        await asyncio.sleep(0.04)
+        if slow_first:
+            slow_first = False
+            return UNAVAILABLE
+        return OK
+
+    # Two attempts of 0.04 s each exceed 0.06 s together but each fits.
+    async with make_client(handler, timeouts=Timeouts(total=0.06)) as client:
+        assert await client.get_json("/x") == {"ok": True}
+
+
+@pytest.mark.asyncio
+async def test_httpx_timeout_is_unavailable() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("slow", request=request)
+
+    async with make_client(handler, retry=RetryPolicy(attempts=1)) as client:
+        with pytest.raises(UpstreamUnavailable, match="timed out"):
+            await client.get_json("/x")
+
+
+@pytest.mark.asyncio
+async def test_breaker_opens_then_half_opens_then_closes() -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker(failure_threshold=2, cooldown=10.0, clock=clock)
+    handler = Counter(UNAVAILABLE)
+    async with make_client(handler, breaker=breaker, retry=RetryPolicy(attempts=1)) as client:
+        for _ in range(2):
+            with pytest.raises(UpstreamUnavailable, match="HTTP 503"):
+                await client.get_json("/x")
+        assert breaker.state == "open"
+        with pytest.raises(UpstreamUnavailable, match="circuit open"):
+            await client.get_json("/x")
+        assert len(handler.requests) == 2
+
+        clock.now += 10.0
+        assert breaker.state == "half_open"
+        with pytest.raises(UpstreamUnavailable, match="HTTP 503"):
+            await client.get_json("/x")  # the trial fails: open again
+        assert breaker.state == "open"
+        assert len(handler.requests) == 3
+
+        clock.now += 10.0
+        handler.responses = [OK]
+        assert await client.get_json("/x") == {"ok": True}
+        assert breaker.state == "closed"
+
+
+def test_half_open_lets_only_one_trial_through() -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker(failure_threshold=1, cooldown=1.0, clock=clock)
+    breaker.record_failure()
+    assert not breaker.allow()
+    clock.now += 1.0
+    assert breaker.allow()
+    assert not breaker.allow()
+    breaker.release()
+    assert breaker.allow()
+    breaker.record_success()
+    assert breaker.state == "closed" and breaker.allow()
+
+
+@pytest.mark.asyncio
+async def test_breaker_ignores_not_found_and_rejected() -> None:
+    breaker = CircuitBreaker(failure_threshold=1)
+    handler = Counter(httpx.Response(404), httpx.Response(422))
+    async with make_client(handler, breaker=breaker) as client:
+        for error in (UpstreamNotFound, UpstreamRejected):
+            with pytest.raises(error):
+                await client.get_json("/x")
+    assert breaker.state == "closed"
+
+
+@pytest.mark.asyncio
+async def test_request_basics_counter_and_hook() -> None:
+    seen: list[tuple[str, str, str]] = []
+    handler = Counter(OK)
+    client = make_client(handler)
+    client.on_request = lambda system, method, path: seen.append((system, method, path))
+    async with client:
+        await client.get_json("/invoices", {"status": None, "limit": 5, "client_ids": "K1,K2"})
+    request = handler.requests[0]
+    assert request.headers["User-Agent"] == "esakari-gateway/0.1"
+    assert request.url.path == "/sandbox/system/invoices"
+    assert dict(request.url.params) == {"limit": "5", "client_ids": "K1,K2"}
+    assert seen == [("billing", "GET", "/invoices")] and client.calls == 1
+
+
+@pytest.mark.asyncio
+async def test_ping() -> None:
+    async with make_client(Counter(httpx.Response(200, json={"status": "ok"}))) as client:
+        await client.ping()
+    for response in (httpx.Response(404), httpx.Response(200, json={"status": "degraded"})):
+        async with make_client(Counter(response)) as client:
+            with pytest.raises(UpstreamUnavailable):
+                await client.ping()
+
+
+def test_unique_and_chunked() -> None:
+    assert unique(["b", "a", "b", "c", "a"]) == ["b", "a", "c"]
+    keys = [str(n) for n in range(1001)]
+    assert [len(chunk) for chunk in chunked(keys)] == [500, 500, 1]
+    assert chunked([]) == []
+
+
+@pytest.mark.asyncio
+async def test_deadline_holds_for_asgi_transport() -> None:
+    async def slow_app(
+        scope: MutableMapping[str, Any],
+        receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
+        send: Callable[[MutableMapping[str, Any]], Awaitable[None]],
+    ) -> None:
+        await asyncio.sleep(5)
+
+    client = UpstreamClient(
+        "permits",
+        "http://permits.test",
+        transport=httpx.ASGITransport(app=slow_app),
+        timeouts=Timeouts(total=0.05),
+        retry=RetryPolicy(attempts=1),
+    )
+    started = time.monotonic()
+    async with client:
+        with pytest.raises(UpstreamUnavailable, match="timed out"):
+            await client.get_json("/permits", {"ids": "P1"})
+    assert time.monotonic() - started < 1.0

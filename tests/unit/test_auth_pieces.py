@@ -1,0 +1,104 @@
+"""Small pieces of identity: password rules, signed links, global ids, mandates in force, masking."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+
+import pytest
+
+from auth.accounts import Account, Mandate
+from auth.links import LinkSigner
+from auth.passwords import hash_password, password_problems, verify_password
+from auth.principal import accesses_of
+from gateway.errors import NotFound
+from resolvers.clients import mask_personal_code
+from schema.base import from_global_id, raw_id, to_global_id
+
+
+def test_password_rules_list_every_reason() -> None:
+    assert password_problems("Radio-2026") == []
+    assert password_problems("abc") == ["at least 8 characters", "at least one digit"]
+    assert password_problems("12345678") == ["at least one letter"]
+
+
+async def test_argon2id_hash_verifies_only_the_right_password() -> None:
+    stored = hash_password("Radio-2026")
+    assert stored.startswith("$argon2id$")
+    assert await verify_password(stored, "Radio-2026")
+    assert not await verify_password(stored, "Radio-2027")
+    assert not await verify_password(None, "Radio-2026")
+
+
+def test_download_link_is_bound_to_document_user_and_time() -> None:
+    signer = LinkSigner("secret", ttl_seconds=60)
+    url = signer.url("D1", "U1")
+    query = dict(p.split("=") for p in url.split("?")[1].split("&"))
+    assert signer.verify("D1", "U1", query["exp"], query["sig"]) is not None
+    assert signer.verify("D2", "U1", query["exp"], query["sig"]) is None
+    assert signer.verify("D1", "U2", query["exp"], query["sig"]) is None
+    assert signer.verify("D1", "U1", str(int(query["exp"]) + 1), query["sig"]) is None
+    expired = LinkSigner("secret", ttl_seconds=-1).url("D1", "U1", now=time.time())
+    q2 = dict(p.split("=") for p in expired.split("?")[1].split("&"))
+    assert signer.verify("D1", "U1", q2["exp"], q2["sig"]) is None
+    assert LinkSigner("other", 60).verify("D1", "U1", query["exp"], query["sig"]) is None
+
+
+def test_global_ids_round_trip_and_reject_other_types() -> None:
+    gid = to_global_id("Permit", "P123")
+    assert from_global_id(gid) == ("Permit", "P123")
+    assert raw_id(gid, "Permit") == "P123"
+    with pytest.raises(NotFound):
+        raw_id(gid, "Client")
+    with pytest.raises(NotFound):
+        from_global_id("%%%")
+
+
+def _account(state: str = "ACTIVE", self_client: str | None = None) -> Account:
+    return Account(
+        id="u",
+        email="e",
+        full_name="n",
+        phone=None,
+        personal_code=None,
+        self_client_id=self_client,
+        role="USER",
+        password_hash=None,
+        password_changed_at=None,
+        must_change_password=False,
+        state=state,
+        state_reason=None,
+        last_login_at=None,
+    )
+
+
+def _mandate(client: str, until: date | None, revoked: bool = False) -> Mandate:
+    from gateway.db import utcnow
+
+    return Mandate(
+        id=client,
+        user_id="u",
+        client_id=client,
+        scopes=frozenset({"BILLING_READ"}),
+        valid_from=date(2020, 1, 1),
+        valid_until=until,
+        revoked_at=utcnow() if revoked else None,
+    )
+
+
+def test_only_mandates_in_force_give_access_and_only_to_active_accounts() -> None:
+    today = date(2026, 11, 25)
+    mandates = [
+        _mandate("A", today),
+        _mandate("B", today - timedelta(days=1)),
+        _mandate("C", None, revoked=True),
+        _mandate("D", None),
+    ]
+    assert set(accesses_of(_account(self_client="S"), mandates, today)) == {"A", "D", "S"}
+    assert accesses_of(_account(state="BLOCKED", self_client="S"), mandates, today) == {}
+
+
+def test_personal_codes_are_masked_after_the_birth_date() -> None:
+    assert mask_personal_code("140385-12341") == "140385-*****"
+    assert mask_personal_code("32123456789") == "321234*****"
+    assert mask_personal_code(None) is None

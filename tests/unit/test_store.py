@@ -1,0 +1,51 @@
+"""The shared store, in memory and (with REDIS_URL) in Redis: the same behaviour from both."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from gateway.store import MemoryStore, RedisStore, Store
+from tests.conftest import service_url
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.services)])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    redis = RedisStore(service_url("REDIS_URL"), prefix=f"test:{uuid.uuid4().hex}:")
+    yield redis
+    await redis.close()
+
+
+async def test_put_get_delete_and_only_new(store: Store) -> None:
+    assert await store.put("k", "v", ttl=60)
+    assert await store.get("k") == "v"
+    assert not await store.put("k", "w", ttl=60, only_new=True)
+    assert await store.get("k") == "v"
+    await store.delete("k")
+    assert await store.get("k") is None
+
+
+async def test_incr_keeps_the_first_expiry(store: Store) -> None:
+    assert await store.incr("n", ttl=100) == 1
+    assert await store.incr("n", ttl=1) == 2
+    remaining = await store.ttl("n")
+    assert remaining is not None and remaining > 50
+
+
+async def test_keys_expire(store: Store) -> None:
+    await store.put("short", "v", ttl=1)
+    await asyncio.sleep(1.1)
+    assert await store.get("short") is None
+
+
+async def test_sets(store: Store) -> None:
+    await store.set_add("s", "a", ttl=60)
+    await store.set_add("s", "b", ttl=60)
+    await store.set_remove("s", "a")
+    assert await store.set_members("s") == {"b"}
