@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -33,12 +33,13 @@ class Runtime:
     engine: AsyncEngine
     upstreams: list[UpstreamClient]
     sandbox: Any | None = None  # sandbox.app.SandboxSystems when any system is the in-process sandbox
-    closers: list[Any] = field(default_factory=list)
+    owns_store: bool = True  # a store handed in (tests sharing one between instances) is closed by its owner
 
     async def aclose(self) -> None:
         for client in self.upstreams:
             await client.aclose()
-        await self.services.store.close()
+        if self.owns_store:
+            await self.services.store.close()
         await self.engine.dispose()
 
 
@@ -95,4 +96,10 @@ async def start(settings: Settings, *, store: Store | None = None, sandbox: Any 
         permits=HttpPermits(upstreams["permits"]),
         documents=HttpDocuments(upstreams["documents"]),
     )
-    return Runtime(services=services, engine=engine, upstreams=list(upstreams.values()), sandbox=sandbox)
+    return Runtime(
+        services=services,
+        engine=engine,
+        upstreams=list(upstreams.values()),
+        sandbox=sandbox,
+        owns_store=store is None,
+    )

@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.db import create_engine, drop_all
+from gateway.settings import Settings, normalise_database_url
 from gateway.store import MemoryStore, RedisStore, Store
 from sandbox.app import build_sandbox
 from sandbox.data import build_dataset
@@ -86,17 +87,38 @@ class Gateway:
 GatewayFactory = Callable[..., Awaitable[Gateway]]
 
 
-@pytest.fixture
-async def make_gateway(tmp_path: Path) -> AsyncIterator[GatewayFactory]:
-    """Start gateways (several may share a store, database or sandbox); all are stopped at the end."""
-    stack: list[tuple[Any, httpx.AsyncClient]] = []
+@pytest.fixture(params=["embedded", pytest.param("services", marks=pytest.mark.services)])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every gateway test runs on the embedded defaults and, with REDIS_URL and DATABASE_URL, on both."""
+    return str(request.param)
 
-    async def start(
-        *, settings: Settings | None = None, store: Store | None = None, sandbox: Any | None = None
-    ) -> Gateway:
+
+async def fresh_postgres(url: str) -> str:
+    """The test database emptied of the gateway's tables; migrations run again when a gateway starts."""
+    engine = create_engine(normalise_database_url(url))
+    async with engine.begin() as conn:
+        await drop_all(conn)
+    await engine.dispose()
+    return normalise_database_url(url)
+
+
+@pytest.fixture
+async def make_gateway(tmp_path: Path, backend: str) -> AsyncIterator[GatewayFactory]:
+    """Start gateway instances; within one test they share one store and one database, like a deployment."""
+    stack: list[tuple[Any, httpx.AsyncClient]] = []
+    store: Store
+    if backend == "services":
+        database_url = await fresh_postgres(service_url("DATABASE_URL"))
+        store = RedisStore(service_url("REDIS_URL"), prefix=f"test:{uuid.uuid4().hex}:")
+    else:
+        database_url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
+        store = MemoryStore()
+    secret = "test-secret-" + uuid.uuid4().hex
+
+    async def start(*, settings: Settings | None = None, sandbox: Any | None = None) -> Gateway:
         sandbox = sandbox or build_sandbox(build_dataset())
-        settings = settings or gateway_settings(tmp_path)
-        app = create_app(settings, store=store or MemoryStore(), sandbox=sandbox)
+        settings = replace(settings or gateway_settings(tmp_path), database_url=database_url, secret_key=secret)
+        app = create_app(settings, store=store, sandbox=sandbox)
         lifespan = app.router.lifespan_context(app)
         await lifespan.__aenter__()
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway.test")
@@ -107,6 +129,7 @@ async def make_gateway(tmp_path: Path) -> AsyncIterator[GatewayFactory]:
     for lifespan, client in reversed(stack):
         await client.aclose()
         await lifespan.__aexit__(None, None, None)
+    await store.close()
 
 
 @pytest.fixture
