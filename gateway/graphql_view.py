@@ -9,11 +9,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from gateway.context import build_context
 from resolvers.context import Context
 from resolvers.services import Services
 from schema.build import GatewaySchema
+from schema.errors import format_error
 
 
 class GatewayGraphQL(GraphQL[Context, None]):
@@ -24,6 +27,14 @@ class GatewayGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         services: Services = request.app.state.services
         return await build_context(services, request)
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """Every error leaves here, whichever stage raised it (parse, validation, execution)."""
+        response: GraphQLHTTPResponse = {"data": result.data}
+        if result.errors:
+            request_id = request.scope.get("state", {}).get("request_id")
+            response["errors"] = [format_error(e, request_id) for e in result.errors]
+        return response
 
     def encode_json(self, data: object) -> str:
         return orjson.dumps(data, default=_default).decode()

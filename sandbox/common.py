@@ -29,7 +29,8 @@ MAX_IDS = 500
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 PAGING_PARAMS_NAMES = ("limit", "after")
-# Control routes: never counted in /_stats and never delayed or failed by the fault knobs.
+# Control routes: never counted in /_stats and never delayed or failed by the fault knobs, except that a
+# system switched `down` fails its /health too, as a real one would.
 CONTROL_PATHS = frozenset({"/_stats", "/_stats/reset", "/_faults", "/health", "/openapi.json"})
 
 
@@ -281,6 +282,9 @@ class SystemMiddleware:
             await self.app(scope, receive, send)
             return
         template = self._template(scope)
+        if template == "/health" and self.faults.down:
+            await error_response(503, "unavailable")(scope, receive, send)
+            return
         if template in CONTROL_PATHS:
             await self.app(scope, receive, send)
             return

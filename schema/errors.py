@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
 
 from adapters.errors import UpstreamError
 from gateway.errors import GatewayError, from_upstream
@@ -39,30 +37,15 @@ def is_expected(error: GraphQLError) -> bool:
     return error.original_error is None or isinstance(error.original_error, (GatewayError, UpstreamError))
 
 
-class ErrorCodes(SchemaExtension):
-    """Rewrites the result's errors: the contract's code on each, no internal detail on any."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if not errors:
-            return
-        request_id = getattr(self.execution_context.context, "request_id", None)
-        rewritten = []
-        for error in errors:
-            code, message, extra = classify(error)
-            extensions: dict[str, Any] = {"code": code, **extra}
-            if code == "INTERNAL" and request_id:
-                extensions["requestId"] = request_id
-            rewritten.append(
-                GraphQLError(
-                    message,
-                    nodes=error.nodes,
-                    source=error.source,
-                    positions=error.positions,
-                    path=error.path,
-                    extensions=extensions,
-                )
-            )
-        result.errors = rewritten  # type: ignore[union-attr]
+def format_error(error: GraphQLError, request_id: str | None) -> dict[str, Any]:
+    """The error as the client sees it: the contract's code, a message to act on, no internal detail."""
+    code, message, extra = classify(error)
+    extensions: dict[str, Any] = {"code": code, **extra}
+    if code == "INTERNAL" and request_id:
+        extensions["requestId"] = request_id
+    formatted: dict[str, Any] = {"message": message, "extensions": extensions}
+    if error.locations:
+        formatted["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+    if error.path:
+        formatted["path"] = error.path
+    return formatted

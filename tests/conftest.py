@@ -117,7 +117,9 @@ async def make_gateway(tmp_path: Path, backend: str) -> AsyncIterator[GatewayFac
 
     async def start(*, settings: Settings | None = None, sandbox: Any | None = None) -> Gateway:
         sandbox = sandbox or build_sandbox(build_dataset())
-        settings = replace(settings or gateway_settings(tmp_path), database_url=database_url, secret_key=secret)
+        settings = replace(
+            settings or gateway_settings(tmp_path), database_url=database_url, secret_key=secret
+        )
         app = create_app(settings, store=store, sandbox=sandbox)
         lifespan = app.router.lifespan_context(app)
         await lifespan.__aenter__()

@@ -217,7 +217,7 @@ async def test_faults_down_and_latency(systems: SandboxSystems, http: httpx.Asyn
     response = await http.post("/permits/_faults", json={"down": True})
     assert response.status_code == 204
     assert await get(http, "/permits/permits?ids=P100001", 503) == {"error": "unavailable"}
-    assert await get(http, "/permits/health") == {"status": "ok"}
+    assert await get(http, "/permits/health", 503) == {"error": "unavailable"}
     assert (await get(http, "/permits/_stats"))["requests"] == 1
     await get(http, f"/billing/clients?ids={JANIS_CLIENT}")  # other systems unaffected
     await http.post("/permits/_faults", json={"down": False, "latency_ms": 150})

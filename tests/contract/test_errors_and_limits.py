@@ -1,0 +1,154 @@
+"""Secure defaults: error codes, masking, limits, GraphiQL and introspection in dev only, no GET mutation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from resolvers import billing
+from sandbox.personas import BALTIJAS_RADIO_CLIENT, JANIS_CLIENT
+from tests.conftest import Gateway, GatewayFactory, gateway_settings
+from tests.contract.test_personas import ANNA, JANIS, codes, gid
+
+
+async def test_syntax_error_is_bad_user_input(gateway: Gateway) -> None:
+    body = await gateway.gql("{ viewer { ")
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "Syntax Error" in body["errors"][0]["message"]
+
+
+async def test_unknown_field_is_bad_user_input(gateway: Gateway) -> None:
+    body = await gateway.gql("{ viewer { password } }")
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_too_deep_query_is_refused(gateway: Gateway) -> None:
+    deep = (
+        "{ viewer { clients { client { permits { edges { node { holder { permits { edges { node { holder {"
+        " permits { edges { node { number } } } } } } } } } } } } } } }"
+    )
+    body = await gateway.gql(deep)
+    assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert body.get("data") is None
+
+
+async def test_too_many_aliases_are_refused(gateway: Gateway) -> None:
+    query = "{ " + " ".join(f"a{i}: termsOfUse {{ version }}" for i in range(25)) + " }"
+    body = await gateway.gql(query)
+    assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+
+async def test_too_many_tokens_are_refused(gateway: Gateway) -> None:
+    query = "{ termsOfUse { " + " ".join(["version"] * 3500) + " } }"
+    body = await gateway.gql(query)
+    assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+
+async def test_unexpected_error_is_masked_with_a_request_id(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(ctx: object) -> None:
+        raise RuntimeError("secret internals: db password hunter2")
+
+    monkeypatch.setattr(billing, "price_list", broken)
+    response = await gateway.client.post("/graphql", json={"query": "{ priceList { code } }"})
+    body = response.json()
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "INTERNAL"
+    assert "hunter2" not in response.text and "Traceback" not in response.text
+    assert error["extensions"]["requestId"] == response.headers["x-request-id"]
+
+
+async def test_first_over_100_and_a_bad_cursor_are_bad_user_input(gateway: Gateway) -> None:
+    token = await gateway.login(ANNA)
+    query = """query($id: ID!, $f: Int, $a: String) {
+      client(id: $id) { invoices(first: $f, after: $a) { totalCount } } }"""
+    too_many = await gateway.gql(query, {"id": gid(BALTIJAS_RADIO_CLIENT), "f": 101}, token=token)
+    assert codes(too_many) == {"client.invoices": "BAD_USER_INPUT"}
+    assert "between 1 and 100" in too_many["errors"][0]["message"]
+    bad_cursor = await gateway.gql(query, {"id": gid(BALTIJAS_RADIO_CLIENT), "a": "%%%"}, token=token)
+    assert codes(bad_cursor) == {"client.invoices": "BAD_USER_INPUT"}
+
+
+async def test_paging_through_all_invoices_with_cursors(gateway: Gateway) -> None:
+    token = await gateway.login(ANNA)
+    query = """query($id: ID!, $a: String) { client(id: $id) { invoices(first: 20, after: $a) {
+      totalCount edges { cursor node { number } } pageInfo { hasNextPage endCursor } } } }"""
+    seen: list[str] = []
+    after = None
+    while True:
+        body = await gateway.gql(query, {"id": gid(BALTIJAS_RADIO_CLIENT), "a": after}, token=token)
+        connection = body["data"]["client"]["invoices"]
+        seen += [e["node"]["number"] for e in connection["edges"]]
+        if not connection["pageInfo"]["hasNextPage"]:
+            break
+        after = connection["pageInfo"]["endCursor"]
+    assert len(seen) == len(set(seen)) == connection["totalCount"] >= 45
+
+
+async def test_mutation_over_get_is_refused(gateway: Gateway) -> None:
+    response = await gateway.client.get("/graphql", params={"query": "mutation { __typename }"})
+    assert response.status_code in (400, 405)
+
+
+async def test_query_over_get_runs(gateway: Gateway) -> None:
+    response = await gateway.client.get("/graphql", params={"query": "{ termsOfUse { version } }"})
+    assert response.json()["data"]["termsOfUse"]["version"] == 4
+
+
+async def test_graphiql_and_introspection_in_dev(gateway: Gateway) -> None:
+    page = await gateway.client.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+    body = await gateway.gql("{ __schema { queryType { name } } }")
+    assert body["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+async def test_no_graphiql_and_no_introspection_in_prod(make_gateway: GatewayFactory, tmp_path: Path) -> None:
+    gateway = await make_gateway(settings=gateway_settings(tmp_path, env="prod"))
+    page = await gateway.client.get("/graphql", headers={"accept": "text/html"})
+    assert "graphiql" not in page.text.lower()
+    body = await gateway.gql("{ __schema { queryType { name } } }")
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert body.get("data") is None
+    public = await gateway.gql("{ termsOfUse { version history { version approvedOn } } }")
+    assert [v["approvedOn"] for v in public["data"]["termsOfUse"]["history"]] == [
+        "2017-12-19",
+        "2019-06-11",
+        "2022-06-07",
+        "2023-04-18",
+    ]
+
+
+async def test_price_list_is_public(gateway: Gateway) -> None:
+    body = await gateway.gql("{ priceList { code description unit price { amount currency } vatRate } }")
+    items = body["data"]["priceList"]
+    assert len(items) >= 8 and all(i["price"]["currency"] == "EUR" for i in items)
+
+
+async def test_every_response_carries_a_request_id_and_echoes_a_good_one(gateway: Gateway) -> None:
+    response = await gateway.client.get("/healthz", headers={"x-request-id": "abc-12345678"})
+    assert response.headers["x-request-id"] == "abc-12345678"
+    response = await gateway.client.get("/healthz", headers={"x-request-id": "bad id\n"})
+    assert response.headers["x-request-id"] != "bad id\n" and len(response.headers["x-request-id"]) == 32
+
+
+async def test_readyz_reports_each_part_and_fails_when_one_is_down(gateway: Gateway) -> None:
+    ready = await gateway.client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["ready"] is True
+    await gateway.client.post("/sandbox/billing/_faults", json={"down": True})
+    not_ready = await gateway.client.get("/readyz")
+    assert not_ready.status_code == 503
+    assert not_ready.json()["checks"]["billing"] == "unavailable"
+    assert not_ready.json()["checks"]["permits"] == "ok"
+
+
+async def test_personal_code_of_a_client_is_masked_for_a_representative(gateway: Gateway) -> None:
+    body = await gateway.as_persona(
+        ANNA, "query($id: ID!) { client(id: $id) { code } }", {"id": gid(JANIS_CLIENT)}
+    )
+    assert body["data"]["client"]["code"] == "140385-*****"
+    own = await gateway.as_persona(
+        JANIS, "query($id: ID!) { client(id: $id) { code } }", {"id": gid(JANIS_CLIENT)}
+    )
+    assert own["data"]["client"]["code"] == "140385-12341"

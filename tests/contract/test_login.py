@@ -1,0 +1,115 @@
+"""POST /auth/login and /auth/logout as the contract fixes them; sessions by cookie and by bearer token."""
+
+from __future__ import annotations
+
+from auth.sessions import COOKIE_NAME
+from tests.conftest import Gateway
+from tests.contract.test_personas import ILZE, JANIS
+
+VIEWER_EMAIL = "{ viewer { user { email } } }"
+
+
+async def test_login_gives_token_expiry_and_an_httponly_lax_cookie(gateway: Gateway) -> None:
+    response = await gateway.client.post("/auth/login", json={"email": JANIS, "password": "Radio-2026"})
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"token", "expiresAt", "mustChangePassword"}
+    assert body["mustChangePassword"] is False
+    cookie = response.headers["set-cookie"]
+    assert f"{COOKIE_NAME}=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Secure" not in cookie  # dev runs on plain http://127.0.0.1
+
+
+async def test_wrong_password_and_unknown_email_get_the_same_401(gateway: Gateway) -> None:
+    wrong = await gateway.client.post("/auth/login", json={"email": JANIS, "password": "Radio-2027"})
+    unknown = await gateway.client.post("/auth/login", json={"email": "nobody@example.lv", "password": "x"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json() == {"error": "invalid_credentials"}
+
+
+async def test_malformed_login_body_is_a_clear_400(gateway: Gateway) -> None:
+    response = await gateway.client.post(
+        "/auth/login", content=b"email=x", headers={"content-type": "text/plain"}
+    )
+    assert response.status_code == 400
+    assert "email" in response.json()["detail"]
+
+
+async def test_five_failures_lock_known_and_unknown_emails_alike(gateway: Gateway) -> None:
+    for email in (ILZE, "ghost@example.lv"):
+        for _ in range(5):
+            response = await gateway.client.post(
+                "/auth/login", json={"email": email, "password": "nope-1234"}
+            )
+            assert response.status_code == 401
+        locked = await gateway.client.post("/auth/login", json={"email": email, "password": "Radio-2026"})
+        assert locked.status_code == 423
+        assert locked.json()["error"] == "locked" and 0 < locked.json()["retryAfter"] <= 900
+
+
+async def test_a_success_resets_the_failure_count(gateway: Gateway) -> None:
+    for _ in range(4):
+        await gateway.client.post("/auth/login", json={"email": JANIS, "password": "nope-1234"})
+    await gateway.login(JANIS)
+    for _ in range(4):
+        await gateway.client.post("/auth/login", json={"email": JANIS, "password": "nope-1234"})
+    await gateway.login(JANIS)
+
+
+async def test_bearer_token_and_cookie_both_authenticate(gateway: Gateway) -> None:
+    token = await gateway.login(JANIS)
+    by_bearer = await gateway.gql(VIEWER_EMAIL, token=token)
+    assert by_bearer["data"]["viewer"]["user"]["email"] == JANIS
+    # The client kept the cookie from the login: a JSON POST is not a simple request, so it counts.
+    by_cookie = await gateway.gql(VIEWER_EMAIL)
+    assert by_cookie["data"]["viewer"]["user"]["email"] == JANIS
+
+
+async def test_simple_cross_site_style_posts_to_graphql_are_refused(gateway: Gateway) -> None:
+    """A form or text/plain POST (which a browser sends cross-site without a preflight) never executes."""
+    await gateway.login(JANIS)
+    for content_type in (
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ):
+        response = await gateway.client.post(
+            "/graphql",
+            content=b'{"query": "{ viewer { user { email } } }"}',
+            headers={"content-type": content_type},
+        )
+        assert response.status_code == 400, content_type
+        assert JANIS not in response.text
+
+
+def test_csrf_rule_needs_a_non_simple_content_type_or_x_requested_with() -> None:
+    from starlette.requests import Request
+
+    from gateway.context import csrf_safe
+
+    def request(method: str, headers: dict[str, str]) -> Request:
+        raw = [(k.encode(), v.encode()) for k, v in headers.items()]
+        return Request({"type": "http", "method": method, "headers": raw, "path": "/", "query_string": b""})
+
+    assert csrf_safe(request("GET", {}))
+    assert csrf_safe(request("POST", {"content-type": "application/json"}))
+    assert csrf_safe(request("POST", {"content-type": "text/plain", "x-requested-with": "fetch"}))
+    assert not csrf_safe(request("POST", {"content-type": "text/plain"}))
+    assert not csrf_safe(
+        request("POST", {"content-type": "application/x-www-form-urlencoded; charset=utf-8"})
+    )
+    assert not csrf_safe(request("POST", {}))
+
+
+async def test_logout_ends_the_session(gateway: Gateway) -> None:
+    token = await gateway.login(JANIS)
+    response = await gateway.client.post("/auth/logout", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 204
+    gateway.client.cookies.clear()
+    body = await gateway.gql(VIEWER_EMAIL, token=token)
+    assert body["data"]["viewer"] is None
+
+
+async def test_an_invalid_bearer_token_is_anonymous(gateway: Gateway) -> None:
+    body = await gateway.gql(VIEWER_EMAIL, token="not-a-token")
+    assert body["data"]["viewer"] is None
