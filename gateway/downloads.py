@@ -39,6 +39,8 @@ async def download(request: Request) -> Response:
             return _error(NotFound("This link was issued to someone else."), 404)
     loaders = new_loaders(services)
     principal = await principal_for_user(services, claims.user_id, loaders)
+    if not principal.is_user:
+        return _error(NotFound("This link is no longer valid; log in and ask for the document again."), 404)
     try:
         record = await loaders.document_by_id.load(document_id)
         if record is None:

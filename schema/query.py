@@ -50,7 +50,9 @@ _NODES: dict[str, tuple[Callable[[Context, str], Awaitable[Any]], Callable[[Any]
 }
 
 
-@strawberry.type
+@strawberry.type(
+    description="The entry points: you, your clients, any object by id, and public reference data."
+)
 class Query:
     @strawberry.field(description="You, when logged in; null otherwise.")
     def viewer(self, info: Info) -> Viewer | None:
