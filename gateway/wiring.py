@@ -80,7 +80,7 @@ async def start(settings: Settings, *, store: Store | None = None, sandbox: Any 
     await migrate(engine)
     the_store = store or create_store(settings.redis_url)
     accounts = Accounts(engine)
-    if sandbox is not None:
+    if sandbox is not None or settings.seed_personas:
         from gateway.seed import seed_personas
 
         if await seed_personas(accounts):

@@ -1,0 +1,105 @@
+"""Real HTTP between processes: `gateway sandbox` and `gateway serve`, as an operator runs them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sandbox.personas import JANIS_CLIENT
+from tests.contract.test_personas import JANIS, gid
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(
+                f"{url} exited with {process.returncode}: {process.stderr.read() if process.stderr else ''!r}"
+            )
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer within {seconds} s")
+
+
+def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli", *args],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """The sandbox systems in one process, the gateway pointed at them over HTTP in another."""
+    var = tmp_path_factory.mktemp("var")
+    sandbox_port, gateway_port = free_port(), free_port()
+    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    sandbox = spawn(["sandbox", "--port", str(sandbox_port)], {})
+    env = {
+        "BILLING_URL": f"{sandbox_url}/billing",
+        "PERMITS_URL": f"{sandbox_url}/permits",
+        "DOCUMENTS_URL": f"{sandbox_url}/documents",
+        "GATEWAY_VAR_DIR": str(var),
+        "DATABASE_URL": f"sqlite:///{Path(var) / 'gateway.db'}",
+        "REDIS_URL": "",
+        "GATEWAY_SEED_PERSONAS": "1",
+    }
+    gateway = spawn(["serve", "--port", str(gateway_port), "--log-level", "warning"], env)
+    try:
+        wait_ready(f"{sandbox_url}/billing/health", sandbox)
+        wait_ready(f"http://127.0.0.1:{gateway_port}/healthz", gateway)
+        yield sandbox_url, f"http://127.0.0.1:{gateway_port}"
+    finally:
+        for process in (gateway, sandbox):
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def test_login_and_query_over_http_reach_the_systems_over_http(deployment: tuple[str, str]) -> None:
+    sandbox_url, gateway_url = deployment
+    with httpx.Client(base_url=gateway_url, timeout=10) as client:
+        assert client.get("/readyz").json() == {
+            "ready": True,
+            "checks": {"store": "ok", "database": "ok", "billing": "ok", "permits": "ok", "documents": "ok"},
+        }
+        token = client.post("/auth/login", json={"email": JANIS, "password": "Radio-2026"}).json()["token"]
+        before = httpx.get(f"{sandbox_url}/permits/_stats").json()["requests"]
+        body = client.post(
+            "/graphql",
+            json={
+                "query": "query($id: ID!) { client(id: $id) { permits { totalCount"
+                " edges { node { stations { callSign } } } } } }",
+                "variables": {"id": gid(JANIS_CLIENT)},
+            },
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
+        assert body["data"]["client"]["permits"]["totalCount"] == 2
+        after = httpx.get(f"{sandbox_url}/permits/_stats").json()["requests"]
+        assert after - before == 2  # the permits page, then all their stations in one batch
+
+
+def test_each_system_publishes_its_openapi(deployment: tuple[str, str]) -> None:
+    sandbox_url, _ = deployment
+    for system, path in (("billing", "/invoices"), ("permits", "/stations"), ("documents", "/documents")):
+        spec = httpx.get(f"{sandbox_url}/{system}/openapi.json").json()
+        assert spec["openapi"].startswith("3.1") and path in spec["paths"]
