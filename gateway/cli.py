@@ -72,6 +72,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # One line per upstream call is noise at INFO; failures reach the log through the gateway's own errors.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     args = parser().parse_args(argv)
     return int(args.run(args))
 

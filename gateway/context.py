@@ -63,7 +63,7 @@ async def resolve_principal(services: Services, request: HTTPConnection, loaders
 
 
 def new_loaders(services: Services) -> Loaders:
-    return Loaders(services.billing, services.permits, services.documents)
+    return Loaders(services.billing, services.permits, services.documents, batch=services.settings.batching)
 
 
 async def build_context(services: Services, request: HTTPConnection) -> Context:

@@ -61,6 +61,7 @@ class Settings:
     max_tokens: int = 3000
     upstream_timeout_seconds: float = 5.0
     trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
+    batching: bool = True  # GATEWAY_BATCHING=off: one upstream call per parent (the benchmarks' baseline)
     seed_personas: bool = False  # also seed the sandbox personas when the systems are a separate sandbox
 
     @property
@@ -95,6 +96,7 @@ class Settings:
             session_absolute_seconds=_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600),
             lockout_seconds=_int("LOCKOUT_SECONDS", 15 * 60),
             upstream_timeout_seconds=float(_env("UPSTREAM_TIMEOUT_SECONDS", "5") or "5"),
+            batching=_env("GATEWAY_BATCHING", "on") != "off",
             seed_personas=_env("GATEWAY_SEED_PERSONAS") == "1",
             trusted_proxies=tuple(p for p in (_env("TRUSTED_PROXIES", "") or "").split(",") if p),
         )

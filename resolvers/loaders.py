@@ -42,8 +42,10 @@ async def _translated(call: Awaitable[R]) -> R:
 class ByIdLoader(DataLoader[str, R | None], Generic[R]):
     """Records by id; an id the system does not know gives None."""
 
-    def __init__(self, fetch: Callable[[Sequence[str]], Awaitable[Mapping[str, R]]]) -> None:
-        super().__init__()
+    def __init__(
+        self, fetch: Callable[[Sequence[str]], Awaitable[Mapping[str, R]]], batch: bool = True
+    ) -> None:
+        super().__init__(max_batch_size=None if batch else 1)
         self._fetch = fetch
 
     async def batch_load_fn(self, keys: list[str]) -> list[R | None]:
@@ -69,8 +71,9 @@ class PageByOwnerLoader(DataLoader[PageKey, Page[R]], Generic[R]):
         fetch: Callable[..., Awaitable[Mapping[str, Page[R]]]],
         prime: ByIdLoader[R] | None = None,
         id_of: Callable[[R], str] | None = None,
+        batch: bool = True,
     ) -> None:
-        super().__init__()
+        super().__init__(max_batch_size=None if batch else 1)
         self._fetch = fetch
         self._prime = prime
         self._id_of = id_of
@@ -98,8 +101,10 @@ class PageByOwnerLoader(DataLoader[PageKey, Page[R]], Generic[R]):
 class ListByParentLoader(DataLoader[str, Sequence[R]], Generic[R]):
     """Unpaged children by parent id, in key order; a parent with none gives an empty list."""
 
-    def __init__(self, fetch: Callable[[Sequence[str]], Awaitable[Mapping[str, Sequence[R]]]]) -> None:
-        super().__init__()
+    def __init__(
+        self, fetch: Callable[[Sequence[str]], Awaitable[Mapping[str, Sequence[R]]]], batch: bool = True
+    ) -> None:
+        super().__init__(max_batch_size=None if batch else 1)
         self._fetch = fetch
 
     async def batch_load_fn(self, keys: list[str]) -> list[Sequence[R]]:
@@ -108,28 +113,51 @@ class ListByParentLoader(DataLoader[str, Sequence[R]], Generic[R]):
 
 
 class Loaders:
-    """The loaders of one request. Created fresh per request, so nothing leaks between callers."""
+    """The loaders of one request. Created fresh per request, so nothing leaks between callers.
 
-    def __init__(self, billing: BillingPort, permits: PermitsPort, documents: DocumentsPort) -> None:
-        self.client_by_id: ByIdLoader[ClientRecord] = ByIdLoader(billing.clients_by_ids)
-        self.invoice_by_id: ByIdLoader[InvoiceRecord] = ByIdLoader(billing.invoices_by_ids)
-        self.payment_by_id: ByIdLoader[PaymentRecord] = ByIdLoader(billing.payments_by_ids)
-        self.balance_by_client_id: ByIdLoader[BalanceRecord] = ByIdLoader(billing.balances)
-        self.invoices_by_client_id = PageByOwnerLoader(billing.invoice_pages, self.invoice_by_id, _id)
-        self.payments_by_client_id = PageByOwnerLoader(billing.payment_pages, self.payment_by_id, _id)
+    ``batch=False`` sends one upstream call per key: the benchmarks' ``naive`` baseline, never production.
+    """
 
-        self.permit_by_id: ByIdLoader[PermitRecord] = ByIdLoader(permits.permits_by_ids)
-        self.station_by_id: ByIdLoader[StationRecord] = ByIdLoader(permits.stations_by_ids)
-        self.application_by_id: ByIdLoader[ApplicationRecord] = ByIdLoader(permits.applications_by_ids)
-        self.permits_by_holder_id = PageByOwnerLoader(permits.permit_pages, self.permit_by_id, _id)
-        self.stations_by_permit_id = ListByParentLoader(permits.stations_by_permit_ids)
-        self.applications_by_client_id = PageByOwnerLoader(
-            permits.application_pages, self.application_by_id, _id
+    def __init__(
+        self, billing: BillingPort, permits: PermitsPort, documents: DocumentsPort, *, batch: bool = True
+    ) -> None:
+        def by_id(fetch: Callable[[Sequence[str]], Awaitable[Mapping[str, Any]]]) -> ByIdLoader[Any]:
+            return ByIdLoader(fetch, batch)
+
+        def pages(fetch: Callable[..., Awaitable[Mapping[str, Page[Any]]]], prime: ByIdLoader[Any]) -> Any:
+            return PageByOwnerLoader(fetch, prime, _id, batch)
+
+        self.client_by_id: ByIdLoader[ClientRecord] = by_id(billing.clients_by_ids)
+        self.invoice_by_id: ByIdLoader[InvoiceRecord] = by_id(billing.invoices_by_ids)
+        self.payment_by_id: ByIdLoader[PaymentRecord] = by_id(billing.payments_by_ids)
+        self.balance_by_client_id: ByIdLoader[BalanceRecord] = by_id(billing.balances)
+        self.invoices_by_client_id: PageByOwnerLoader[InvoiceRecord] = pages(
+            billing.invoice_pages, self.invoice_by_id
+        )
+        self.payments_by_client_id: PageByOwnerLoader[PaymentRecord] = pages(
+            billing.payment_pages, self.payment_by_id
         )
 
-        self.document_by_id: ByIdLoader[DocumentRecord] = ByIdLoader(documents.documents_by_ids)
-        self.documents_by_owner_id = PageByOwnerLoader(documents.document_pages, self.document_by_id, _id)
-        self.documents_by_permit_id = ListByParentLoader(documents.documents_by_permit_ids)
+        self.permit_by_id: ByIdLoader[PermitRecord] = by_id(permits.permits_by_ids)
+        self.station_by_id: ByIdLoader[StationRecord] = by_id(permits.stations_by_ids)
+        self.application_by_id: ByIdLoader[ApplicationRecord] = by_id(permits.applications_by_ids)
+        self.permits_by_holder_id: PageByOwnerLoader[PermitRecord] = pages(
+            permits.permit_pages, self.permit_by_id
+        )
+        self.stations_by_permit_id: ListByParentLoader[StationRecord] = ListByParentLoader(
+            permits.stations_by_permit_ids, batch
+        )
+        self.applications_by_client_id: PageByOwnerLoader[ApplicationRecord] = pages(
+            permits.application_pages, self.application_by_id
+        )
+
+        self.document_by_id: ByIdLoader[DocumentRecord] = by_id(documents.documents_by_ids)
+        self.documents_by_owner_id: PageByOwnerLoader[DocumentRecord] = pages(
+            documents.document_pages, self.document_by_id
+        )
+        self.documents_by_permit_id: ListByParentLoader[DocumentRecord] = ListByParentLoader(
+            documents.documents_by_permit_ids, batch
+        )
 
 
 def _id(record: Any) -> str:
