@@ -63,6 +63,13 @@ class Mandate:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class RepresentativeRow:
+    mandate: Mandate
+    full_name: str
+    email: str
+
+
 def _account(row: sa.Row[tuple[object, ...]]) -> Account:
     m = row._mapping
     return Account(
@@ -194,28 +201,61 @@ class Accounts:
                 (await conn.execute(sa.select(sa.func.count()).select_from(portal_users))).scalar_one()
             )
 
+    async def representatives_of(self, client_id: str) -> list[RepresentativeRow]:
+        """Every mandate ever given for the client (revoked and expired ones too), with the person's name."""
+        query = (
+            sa.select(mandates, portal_users.c.full_name, portal_users.c.email)
+            .join(portal_users, portal_users.c.id == mandates.c.user_id)
+            .where(mandates.c.client_id == client_id)
+            .order_by(portal_users.c.full_name)
+        )
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(query)
+            return [
+                RepresentativeRow(_mandate(r), r._mapping["full_name"], r._mapping["email"]) for r in rows
+            ]
 
-@dataclass(frozen=True, slots=True)
-class RepresentativeRow:
-    mandate: Mandate
-    full_name: str
-    email: str
+    async def mandate_by_id(self, mandate_id: str) -> Mandate | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(sa.select(mandates).where(mandates.c.id == mandate_id))).first()
+        return _mandate(row) if row is not None else None
 
+    async def _update(self, user_id: str, **values: object) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                portal_users.update().where(portal_users.c.id == user_id).values(**values)
+            )
+        return bool(result.rowcount)
 
-async def representatives_of(accounts: Accounts, client_id: str) -> list[RepresentativeRow]:
-    """Every mandate ever given for the client (revoked and expired ones too), with the person's name."""
-    query = (
-        sa.select(mandates, portal_users.c.full_name, portal_users.c.email)
-        .join(portal_users, portal_users.c.id == mandates.c.user_id)
-        .where(mandates.c.client_id == client_id)
-        .order_by(portal_users.c.full_name)
-    )
-    async with accounts.engine.connect() as conn:
-        rows = await conn.execute(query)
-        return [RepresentativeRow(_mandate(r), r._mapping["full_name"], r._mapping["email"]) for r in rows]
+    async def set_password(self, user_id: str, password_hash: str) -> None:
+        """A new password: its age starts now and any staff demand for a change is met."""
+        await self._update(
+            user_id, password_hash=password_hash, password_changed_at=utcnow(), must_change_password=False
+        )
 
+    async def set_state(self, user_id: str, state: str, reason: str | None) -> bool:
+        return await self._update(user_id, state=state, state_reason=reason)
 
-async def mandate_by_id(accounts: Accounts, mandate_id: str) -> Mandate | None:
-    async with accounts.engine.connect() as conn:
-        row = (await conn.execute(sa.select(mandates).where(mandates.c.id == mandate_id))).first()
-    return _mandate(row) if row is not None else None
+    async def require_password_change(self, user_id: str) -> bool:
+        return await self._update(user_id, must_change_password=True)
+
+    async def by_personal_code(self, personal_code: str) -> Account | None:
+        return await self._one(portal_users.c.personal_code == personal_code)
+
+    async def record_terms_acceptance(self, user_id: str, version: int, ip: str | None) -> None:
+        """Clause 30: logging in or accepting explicitly records the version, the time and the IP address."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                terms_acceptances.insert().values(
+                    user_id=user_id, version=version, accepted_at=utcnow(), ip=ip
+                )
+            )
+
+    async def revoke_mandate(self, mandate_id: str) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                mandates.update()
+                .where(mandates.c.id == mandate_id, mandates.c.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
+            )
+        return bool(result.rowcount)
