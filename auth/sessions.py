@@ -71,7 +71,10 @@ class Sessions:
         await self.store.set_remove(f"usess:{session.user_id}", session.id)
         return session.user_id
 
-    async def end_all(self, user_id: str) -> int:
-        ids = await self.store.set_members(f"usess:{user_id}")
-        await self.store.delete(*(f"sess:{sid}" for sid in ids), f"usess:{user_id}")
+    async def end_all(self, user_id: str, *, keep: str | None = None) -> int:
+        """End every session of the user, on every instance; ``keep`` spares one (the caller's own)."""
+        ids = await self.store.set_members(f"usess:{user_id}") - {keep}
+        for sid in ids:
+            await self.store.set_remove(f"usess:{user_id}", sid)
+        await self.store.delete(*(f"sess:{sid}" for sid in ids))
         return len(ids)

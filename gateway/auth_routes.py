@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from auth.identity import InvalidToken, WeakPassword
 from auth.lockout import Lockout
 from auth.passwords import verify_password
 from auth.sessions import COOKIE_NAME
-from gateway.context import session_token
+from auth.terms import current_terms
+from gateway.context import client_ip, session_token
+from gateway.pages import RESET_PAGE
 from resolvers.services import Services
+
+log = logging.getLogger("gateway.auth")
 
 
 def _services(request: Request) -> Services:
@@ -66,6 +73,10 @@ async def login(request: Request) -> Response:
     await lockout.succeeded(email)
     token, session = await services.sessions.create(account.id)
     await services.accounts.record_login(account.id)
+    # Clause 30: logging in counts as accepting the terms in force; the first such login is the evidence.
+    terms = current_terms().version
+    if terms not in await services.accounts.accepted_terms_versions(account.id):
+        await services.accounts.record_terms_acceptance(account.id, terms, client_ip(request))
     now = datetime.now(UTC)
     body = {
         "token": token,
@@ -102,4 +113,63 @@ async def logout(request: Request) -> Response:
 routes = [
     Route("/auth/login", login, methods=["POST"]),
     Route("/auth/logout", logout, methods=["POST"]),
+]
+
+
+async def _json_body(request: Request) -> dict[str, object] | None:
+    try:
+        body = json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+async def forgot_password(request: Request) -> Response:
+    """Always 202, and the mail goes out after the answer, so neither content nor time tells who exists."""
+    services = _services(request)
+    body = await _json_body(request)
+    email = body.get("email") if body else None
+    if not isinstance(email, str) or "@" not in email:
+        return JSONResponse(
+            {"error": "invalid_request", "detail": 'Send JSON {"email": "..."}.'}, status_code=400
+        )
+    task = BackgroundTask(_mail_reset_link, services, email.strip().lower())
+    return JSONResponse({"status": "accepted"}, status_code=202, background=task)
+
+
+async def _mail_reset_link(services: Services, email: str) -> None:
+    try:
+        await services.identity.forgot_password(email)
+    except Exception:  # the caller has had its answer; a mail failure must only be logged
+        log.exception("could not send the password reset mail")
+
+
+async def reset_password(request: Request) -> Response:
+    services = _services(request)
+    body = await _json_body(request)
+    token = body.get("token") if body else None
+    password = body.get("newPassword") if body else None
+    if not isinstance(token, str) or not isinstance(password, str):
+        return JSONResponse(
+            {"error": "invalid_request", "detail": 'Send JSON {"token": "...", "newPassword": "..."}.'},
+            status_code=400,
+        )
+    try:
+        await services.identity.reset_password(token, password)
+    except InvalidToken:
+        return JSONResponse({"error": "invalid_token"}, status_code=400)
+    except WeakPassword as exc:
+        return JSONResponse({"error": "weak_password", "reasons": exc.reasons}, status_code=400)
+    return Response(status_code=204)
+
+
+async def reset_page(request: Request) -> HTMLResponse:
+    """Where the mailed link lands: a form that sends the token and the new password to the endpoint above."""
+    return HTMLResponse(RESET_PAGE)
+
+
+routes += [
+    Route("/auth/password/forgot", forgot_password, methods=["POST"]),
+    Route("/auth/password/reset", reset_password, methods=["POST"]),
+    Route("/auth/password/reset", reset_page, methods=["GET"]),
 ]

@@ -26,6 +26,20 @@ def session_token(request: HTTPConnection) -> tuple[str | None, bool]:
     return (cookie, True) if cookie else (None, False)
 
 
+def client_ip(request: HTTPConnection) -> str | None:
+    """The caller's address: the peer's, or, when the peer is a trusted proxy (``TRUSTED_PROXIES``), the
+    nearest address in ``X-Forwarded-For`` that is not a trusted proxy itself (terms 23.1 records it)."""
+    peer = request.client.host if request.client else None
+    trusted = request.app.state.services.settings.trusted_proxies if "app" in request.scope else ()
+    if peer is None or peer not in trusted:
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted:
+            return hop
+    return peer
+
+
 def csrf_safe(request: HTTPConnection) -> bool:
     """A cookie may authorise a state change only when a browser could not have sent it cross-site unasked:
     a non-simple content type (which needs a CORS preflight) or the ``X-Requested-With`` header."""
@@ -52,14 +66,17 @@ async def principal_for_user(services: Services, user_id: str, loaders: Loaders)
     )
 
 
-async def resolve_principal(services: Services, request: HTTPConnection, loaders: Loaders) -> Principal:
+async def resolve_principal(
+    services: Services, request: HTTPConnection, loaders: Loaders
+) -> tuple[Principal, str | None]:
+    """The caller and its session id; anonymous without a live session."""
     token, from_cookie = session_token(request)
     if token is None or (from_cookie and not csrf_safe(request)):
-        return Principal.anonymous()
+        return Principal.anonymous(), None
     session = await services.sessions.resolve(token)
     if session is None:
-        return Principal.anonymous()
-    return await principal_for_user(services, session.user_id, loaders)
+        return Principal.anonymous(), None
+    return await principal_for_user(services, session.user_id, loaders), session.id
 
 
 def new_loaders(services: Services) -> Loaders:
@@ -68,11 +85,13 @@ def new_loaders(services: Services) -> Loaders:
 
 async def build_context(services: Services, request: HTTPConnection) -> Context:
     loaders = new_loaders(services)
+    principal, session_id = await resolve_principal(services, request, loaders)
     return Context(
-        principal=await resolve_principal(services, request, loaders),
+        principal=principal,
+        session_id=session_id,
         services=services,
         loaders=loaders,
         request_id=request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex,
-        client_ip=request.client.host if request.client else None,
+        client_ip=client_ip(request),
         user_agent=request.headers.get("user-agent"),
     )

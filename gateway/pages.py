@@ -45,3 +45,29 @@ async def landing(request: Request) -> HTMLResponse:
         "<code>Authorization: Bearer &lt;token&gt;</code>."
     )
     return HTMLResponse(_PAGE.replace("__IDE__", ide))
+
+
+RESET_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Set a new password: radioatlaujas.lv</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#123}
+input{width:100%;padding:.4rem}button{margin-top:.8rem;padding:.5rem 1rem}</style></head>
+<body><h1>Set a new password</h1>
+<p>At least 8 characters, with at least one letter and one digit; not a common password, not your name.</p>
+<form id="reset">
+<label>New password <input name="p" type="password" autocomplete="new-password" required></label>
+<button type="submit">Save</button></form><p id="status" role="status"></p>
+<script>
+document.getElementById('reset').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const token = new URLSearchParams(location.search).get('token') || '';
+  const r = await fetch('/auth/password/reset', {method: 'POST',
+    headers: {'Content-Type': 'application/json'},
+    body: JSON.stringify({token, newPassword: new FormData(e.target).get('p')})});
+  const s = document.getElementById('status');
+  if (r.status === 204) { s.innerHTML = 'Saved. <a href="/">Log in</a> with the new password.'; return; }
+  const b = await r.json();
+  s.textContent = b.error === 'weak_password' ? 'The password needs: ' + b.reasons.join('; ') + '.'
+    : 'This link is no longer valid: ask for a new one.';
+});
+</script></body></html>
+"""

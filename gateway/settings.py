@@ -50,6 +50,8 @@ class Settings:
     oidc_client_secret: str | None = None
     smtp_url: str | None = None
     frontend_url: str = "/"
+    public_url: str = "http://127.0.0.1:8000"  # where mailed links point
+    outbox_dir: str = str(VAR_DIR / "outbox")  # mails land here when SMTP_URL is unset
     policy_file: str | None = None
     session_idle_seconds: int = 30 * 60
     session_absolute_seconds: int = 12 * 3600
@@ -91,6 +93,7 @@ class Settings:
             oidc_client_secret=_env("OIDC_CLIENT_SECRET"),
             smtp_url=_env("SMTP_URL"),
             frontend_url=_env("FRONTEND_URL", "/") or "/",
+            public_url=_env("PUBLIC_URL", f"http://127.0.0.1:{_env('PORT', '8000')}") or "",
             policy_file=_env("POLICY_FILE"),
             session_idle_seconds=_int("SESSION_IDLE_SECONDS", 30 * 60),
             session_absolute_seconds=_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600),

@@ -23,6 +23,10 @@ class Store(Protocol):
 
     async def delete(self, *keys: str) -> None: ...
 
+    async def take(self, key: str) -> str | None:
+        """Read and delete in one step: of two callers racing for a one-time value, one gets it."""
+        ...
+
     async def incr(self, key: str, ttl: int) -> int:
         """Add one and return the new count; the time to live starts with the first increment."""
         ...
@@ -73,6 +77,11 @@ class MemoryStore:
     async def delete(self, *keys: str) -> None:
         for key in keys:
             self._values.pop(key, None)
+
+    async def take(self, key: str) -> str | None:
+        value = await self.get(key)
+        self._values.pop(key, None)
+        return value
 
     async def incr(self, key: str, ttl: int) -> int:
         current = self._live(key)
@@ -130,6 +139,10 @@ class RedisStore:
     async def delete(self, *keys: str) -> None:
         if keys:
             await self._redis.delete(*(self._k(k) for k in keys))
+
+    async def take(self, key: str) -> str | None:
+        value = await self._redis.getdel(self._k(key))
+        return value if value is None else str(value)
 
     async def incr(self, key: str, ttl: int) -> int:
         async with self._redis.pipeline(transaction=True) as pipe:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,10 +15,12 @@ from adapters.documents.http import HttpDocuments
 from adapters.http import Timeouts, UpstreamClient
 from adapters.permits.http import HttpPermits
 from auth.accounts import Accounts
+from auth.identity import Identity
 from auth.links import LinkSigner
 from auth.policy import PolicyFile
 from auth.sessions import Sessions
 from gateway.db import create_engine, migrate
+from gateway.mail import create_mailer
 from gateway.settings import Settings
 from gateway.store import Store, create_store
 from resolvers.services import Services
@@ -85,11 +88,15 @@ async def start(settings: Settings, *, store: Store | None = None, sandbox: Any 
 
         if await seed_personas(accounts):
             log.info("seeded the sandbox personas into an empty database")
+    sessions = Sessions(the_store, settings.session_idle_seconds, settings.session_absolute_seconds)
+    mailer = create_mailer(settings.smtp_url, Path(settings.outbox_dir))
     services = Services(
         settings=settings,
         store=the_store,
         accounts=accounts,
-        sessions=Sessions(the_store, settings.session_idle_seconds, settings.session_absolute_seconds),
+        sessions=sessions,
+        mailer=mailer,
+        identity=Identity(accounts, sessions, the_store, mailer, settings.public_url),
         policy=PolicyFile(settings.policy_file),
         links=LinkSigner(settings.secret_key, settings.download_link_seconds),
         billing=HttpBilling(upstreams["billing"]),

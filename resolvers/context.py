@@ -20,6 +20,7 @@ class Context:
     services: Services
     loaders: Loaders
     request_id: str
+    session_id: str | None = None
     client_ip: str | None = None
     user_agent: str | None = None
     response_headers: dict[str, str] = field(default_factory=dict)

@@ -8,9 +8,11 @@ from adapters.billing.port import BillingPort
 from adapters.documents.port import DocumentsPort
 from adapters.permits.port import PermitsPort
 from auth.accounts import Accounts
+from auth.identity import Identity
 from auth.links import LinkSigner
 from auth.policy import PolicyFile
 from auth.sessions import Sessions
+from gateway.mail import Mailer
 from gateway.settings import Settings
 from gateway.store import Store
 
@@ -23,6 +25,8 @@ class Services:
     sessions: Sessions
     policy: PolicyFile
     links: LinkSigner
+    mailer: Mailer
+    identity: Identity
     billing: BillingPort
     permits: PermitsPort
     documents: DocumentsPort

@@ -2,31 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-
 from auth.accounts import Account
+from auth.lockout import Lockout
+from auth.terms import current_terms
 from resolvers.context import Context
-
-
-@dataclass(frozen=True, slots=True)
-class TermsVersionRecord:
-    version: int
-    approved_on: date
-    title: str
-
-
-TERMS_VERSIONS: tuple[TermsVersionRecord, ...] = (
-    TermsVersionRecord(1, date(2017, 12, 19), "Klientu portāla lietošanas noteikumi, 1. versija"),
-    TermsVersionRecord(2, date(2019, 6, 11), "Klientu portāla lietošanas noteikumi, 2. versija"),
-    TermsVersionRecord(3, date(2022, 6, 7), "Klientu portāla lietošanas noteikumi, 3. versija"),
-    TermsVersionRecord(4, date(2023, 4, 18), "Klientu portāla lietošanas noteikumi, 4. versija"),
-)
-TERMS_URL = "https://www.radioatlaujas.lv/lietosanas-noteikumi"
-
-
-def current_terms() -> TermsVersionRecord:
-    return TERMS_VERSIONS[-1]
 
 
 def viewer_account(ctx: Context) -> Account | None:
@@ -38,3 +17,12 @@ def viewer_account(ctx: Context) -> Account | None:
 async def terms_accepted(ctx: Context, account: Account) -> bool:
     versions = await ctx.services.accounts.accepted_terms_versions(account.id)
     return current_terms().version in versions
+
+
+async def account_state(ctx: Context, account: Account) -> str:
+    """The stored state, or LOCKED while the lockout of terms 12.1 is running for an active account."""
+    if account.state != "ACTIVE":
+        return account.state
+    settings = ctx.services.settings
+    lockout = Lockout(ctx.services.store, settings.lockout_threshold, settings.lockout_seconds)
+    return "LOCKED" if await lockout.retry_after(account.email) is not None else "ACTIVE"

@@ -20,6 +20,7 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from schema.errors import is_expected
+from schema.mutation import Mutation
 from schema.query import Query
 
 log = logging.getLogger("gateway.graphql")
@@ -59,7 +60,7 @@ def create_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return GatewaySchema(query=Query, extensions=extensions)
+    return GatewaySchema(query=Query, mutation=Mutation, extensions=extensions)
 
 
 def export_sdl() -> str:

@@ -106,3 +106,19 @@ class SettlementState(Enum):
     SETTLED = "SETTLED"
     OUTSTANDING = "OUTSTANDING"
     OVERDUE = "OVERDUE"
+
+
+@strawberry.enum(description="State of a portal account (terms 5, 12, 21).")
+class AccountState(Enum):
+    ACTIVE = "ACTIVE"
+    LOCKED = "LOCKED"
+    BLOCKED = "BLOCKED"
+    TERMINATED = "TERMINATED"
+
+
+@strawberry.enum(description="Why an account was blocked or terminated (terms 5, 21).")
+class AccountStateReason(Enum):
+    USER_REQUEST = "USER_REQUEST"
+    NO_LEGAL_BASIS = "NO_LEGAL_BASIS"
+    SUSPECTED_MISUSE = "SUSPECTED_MISUSE"
+    TERMS_VIOLATION = "TERMS_VIOLATION"

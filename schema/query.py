@@ -14,6 +14,7 @@ from resolvers import clients as resolve_clients
 from resolvers import documents as resolve_documents
 from resolvers import permits as resolve_permits
 from resolvers import representatives as resolve_representatives
+from resolvers import staff as resolve_staff
 from resolvers import viewer as resolve_viewer
 from resolvers.context import Context
 from schema.applications import Application
@@ -75,6 +76,11 @@ class Query:
         if record is None:
             raise NotFound("No such object within your reach.")
         return convert(record)
+
+    @strawberry.field(description="Staff: a portal user by e-mail, with the account's state.")
+    async def portal_user(self, info: Info, email: str) -> PortalUser | None:
+        account = await resolve_staff.portal_user(info.context, email)
+        return PortalUser.from_account(account)
 
     @strawberry.field(description="The state price list for radio-frequency services (public).")
     async def price_list(self, info: Info) -> list[PriceListItem]:

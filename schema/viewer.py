@@ -7,12 +7,13 @@ from datetime import date, datetime
 import strawberry
 
 from auth.accounts import Account
+from auth.terms import TERMS_URL, TERMS_VERSIONS, current_terms
 from resolvers import clients as resolve_clients
 from resolvers import viewer as resolve
 from resolvers.context import Context
-from resolvers.viewer import TERMS_URL, TERMS_VERSIONS
 from schema.base import Node, to_global_id
 from schema.clients import ClientAccess
+from schema.enums import AccountState, AccountStateReason
 
 Info = strawberry.Info[Context, None]
 
@@ -26,6 +27,14 @@ class PortalUser(Node):
     phone: str | None = strawberry.field(description="Contact phone.")
     last_login_at: datetime | None = strawberry.field(description="When the user last logged in.")
     account: strawberry.Private[Account]
+
+    @strawberry.field(description="State of the account; LOCKED while too many failed logins keep it shut.")
+    async def state(self, info: Info) -> AccountState:
+        return AccountState(await resolve.account_state(info.context, self.account))
+
+    @strawberry.field(description="Why the account is blocked or terminated.")
+    def state_reason(self) -> AccountStateReason | None:
+        return AccountStateReason(self.account.state_reason) if self.account.state_reason else None
 
     @strawberry.field(description="Personal code; masked unless you are this user.")
     def personal_code(self, info: Info) -> str | None:
@@ -89,7 +98,7 @@ class TermsOfUse:
 
     @classmethod
     def current(cls) -> TermsOfUse:
-        latest = resolve.current_terms()
+        latest = current_terms()
         return cls(
             version=latest.version,
             approved_on=latest.approved_on,

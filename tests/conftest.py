@@ -49,6 +49,7 @@ def gateway_settings(tmp_path: Path, **overrides: Any) -> Settings:
         secret_key="test-secret-" + uuid.uuid4().hex,
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}",
         upstream_timeout_seconds=2.0,
+        outbox_dir=str(tmp_path / "outbox"),
     )
     return replace(base, **overrides)
 
