@@ -65,6 +65,8 @@ class Gateway:
     async def login(self, email: str, password: str = DEMO_PASSWORD) -> str:
         response = await self.client.post("/auth/login", json={"email": email, "password": password})
         assert response.status_code == 200, response.text
+        # Tests authenticate explicitly with the bearer token; the cookie path is tested on its own.
+        self.client.cookies.clear()
         token: str = response.json()["token"]
         return token
 

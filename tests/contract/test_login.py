@@ -60,7 +60,9 @@ async def test_bearer_token_and_cookie_both_authenticate(gateway: Gateway) -> No
     token = await gateway.login(JANIS)
     by_bearer = await gateway.gql(VIEWER_EMAIL, token=token)
     assert by_bearer["data"]["viewer"]["user"]["email"] == JANIS
-    # The client kept the cookie from the login: a JSON POST is not a simple request, so it counts.
+    assert (await gateway.gql(VIEWER_EMAIL))["data"]["viewer"] is None
+    await gateway.client.post("/auth/login", json={"email": JANIS, "password": "Radio-2026"})
+    # The client keeps the cookie now: a JSON POST is not a simple request, so the cookie counts.
     by_cookie = await gateway.gql(VIEWER_EMAIL)
     assert by_cookie["data"]["viewer"]["user"]["email"] == JANIS
 
@@ -105,7 +107,6 @@ async def test_logout_ends_the_session(gateway: Gateway) -> None:
     token = await gateway.login(JANIS)
     response = await gateway.client.post("/auth/logout", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 204
-    gateway.client.cookies.clear()
     body = await gateway.gql(VIEWER_EMAIL, token=token)
     assert body["data"]["viewer"] is None
 

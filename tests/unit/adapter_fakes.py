@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
@@ -168,6 +169,18 @@ DOCUMENT: Json = {
     "permit_id": "P1",
     "invoice_id": "INV1",
 }
+PAYMENT_SESSION: Json = {
+    "id": "PS1",
+    "client_id": "K100001",
+    "invoice_ids": ["INV1"],
+    "amount": "36.85",
+    "currency": "EUR",
+    "status": "OPEN",
+    "redirect_url": "http://upstream.test/sandbox/bank/pay/PS1",
+    "return_url": "https://portal.test/payments/done",
+    "expires_at": "2026-03-01T12:30:00+00:00",
+    "created_at": "2026-03-01T12:00:00+00:00",
+}
 
 # Which record field a list-by-owner parameter selects on.
 OWNER_FIELDS = {
@@ -240,3 +253,28 @@ class FakeUpstream:
             "has_more": start + limit < len(records),
             "edges": [{"cursor": f"c:{r['id']}", "node": r} for r in chunk],
         }
+
+
+class FakeWrites:
+    """Answers writes (and single reads) with canned ``(status, json)`` per ``(method, path)``, logging them.
+
+    Unknown routes answer 404 like the systems do.
+    """
+
+    def __init__(self, answers: dict[tuple[str, str], tuple[int, Any]]) -> None:
+        self.answers = answers
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        key = (request.method, request.url.path.removeprefix(PREFIX))
+        status, body = self.answers.get(key, (404, {"error": "not_found", "detail": "no such path"}))
+        return httpx.Response(status, json=body)
+
+    def body(self, index: int = -1) -> Any:
+        """The decoded JSON body of a logged request."""
+        return json.loads(self.requests[index].content)
+
+    def path(self, index: int = -1) -> str:
+        """The raw path of a logged request below the system's base URL (percent-escapes kept)."""
+        return self.requests[index].url.raw_path.decode().removeprefix(PREFIX)

@@ -263,7 +263,7 @@ async def test_openapi_lists_every_route(
         for operation in operations.values():
             assert operation["responses"], path
             for param in operation["parameters"]:
-                assert param["in"] in ("query", "path") and "schema" in param
+                assert param["in"] in ("query", "path", "header") and "schema" in param
     refs = _refs(doc)
     assert refs and all(
         ref.removeprefix("#/components/schemas/") in schemas for ref in refs if "schemas" in ref
@@ -292,7 +292,7 @@ async def test_openapi_records_and_batch_params(http: httpx.AsyncClient) -> None
         "CANCELLED",
     ]
     params = {p["name"] for p in doc["paths"]["/invoices"]["get"]["parameters"]}
-    assert params == {"ids", "client_ids", "status", "limit", "after"}
+    assert params == {"ids", "payment_reference", "client_ids", "status", "limit", "after"}
     permits = await get(http, "/permits/openapi.json")
     assert "Assignment" in permits["components"]["schemas"] and "Receipt" in permits["components"]["schemas"]
 
