@@ -118,6 +118,7 @@ class Identity:
         mandates: Sequence[NewMandate],
         granted_by: str | None,
         today: date,
+        role: str = "USER",
     ) -> Account:
         """Terms 10: after staff checked the application, the account exists and the user sets a password."""
         if await self.accounts.by_email(email) is not None:

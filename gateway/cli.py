@@ -1,4 +1,4 @@
-"""The ``gateway`` command: serve, sandbox, schema export; staff and audit commands come later."""
+"""The ``gateway`` command: serve, sandbox, users, schema export (audit commands come with the journal)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import logging
 import sys
 
 import uvicorn
+
+from gateway import cli_users
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -62,6 +64,8 @@ def parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--clients", type=int, default=0, help="generated clients besides the personas")
     sandbox.add_argument("--log-level", default="warning")
     sandbox.set_defaults(run=_sandbox)
+
+    cli_users.add_parser(sub)
 
     schema = sub.add_parser("schema", help="schema tools")
     schema_sub = schema.add_subparsers(dest="schema_command", required=True)

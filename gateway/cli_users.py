@@ -1,0 +1,118 @@
+"""``gateway users ...``: the staff operations on portal accounts from a shell (terms 5, 10, 12.2, 15.4, 21).
+
+They work on the database and the store the gateway uses (``DATABASE_URL``, ``REDIS_URL``), through the same
+``Identity`` service as the staff mutations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
+from pathlib import Path
+
+from auth.accounts import Accounts
+from auth.identity import REASONS, AccountError, Identity, NewMandate
+from auth.policy import SCOPES
+from auth.sessions import Sessions
+from gateway.db import create_engine, migrate, utcnow
+from gateway.mail import create_mailer
+from gateway.settings import Settings
+from gateway.store import create_store
+
+
+@asynccontextmanager
+async def identity_service() -> AsyncIterator[Identity]:
+    settings = Settings.from_env()
+    engine = create_engine(settings.database_url)
+    await migrate(engine)
+    store = create_store(settings.redis_url)
+    sessions = Sessions(store, settings.session_idle_seconds, settings.session_absolute_seconds)
+    mailer = create_mailer(settings.smtp_url, Path(settings.outbox_dir))
+    try:
+        yield Identity(Accounts(engine), sessions, store, mailer, settings.public_url)
+    finally:
+        await store.close()
+        await engine.dispose()
+
+
+def parse_mandate(text: str) -> NewMandate:
+    """``CLIENT_ID:SCOPE,SCOPE[:YYYY-MM-DD]``."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3):
+        raise argparse.ArgumentTypeError("a mandate is CLIENT_ID:SCOPE,SCOPE[:YYYY-MM-DD]")
+    scopes = [s.strip().upper() for s in parts[1].split(",") if s.strip()]
+    unknown = set(scopes) - SCOPES
+    if unknown or not scopes:
+        raise argparse.ArgumentTypeError(f"unknown or no scopes: {', '.join(sorted(unknown)) or '(none)'}")
+    until = date.fromisoformat(parts[2]) if len(parts) == 3 else None
+    return NewMandate(parts[0], scopes, until)
+
+
+async def _run(args: argparse.Namespace) -> int:
+    async with identity_service() as identity:
+        accounts = identity.accounts
+        if args.users_command == "add":
+            account = await identity.register(
+                email=args.email,
+                full_name=args.name,
+                phone=args.phone,
+                personal_code=args.personal_code,
+                self_client_id=args.self_client,
+                mandates=args.mandate or [],
+                granted_by=None,
+                today=utcnow().date(),
+                role="STAFF" if args.staff else "USER",
+            )
+            print(f"registered {account.email} ({account.id}); a first-password link was mailed")
+            return 0
+        found = await accounts.by_email(args.email)
+        if found is None:
+            print(f"no portal user with the e-mail {args.email}", file=sys.stderr)
+            return 1
+        if args.users_command == "require-password-change":
+            await identity.require_password_change(found.id)
+            print(f"{found.email} must change the password at the next login")
+            return 0
+        state = {"block": "BLOCKED", "unblock": "ACTIVE", "terminate": "TERMINATED"}[args.users_command]
+        updated = await identity.set_state(found.id, state, getattr(args, "reason", None))
+        print(
+            f"{updated.email}: {updated.state}"
+            + (f" ({updated.state_reason})" if updated.state_reason else "")
+        )
+        return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(_run(args))
+    except AccountError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    users = sub.add_parser("users", help="staff operations on portal accounts")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    add = users_sub.add_parser("add", help="register a portal user; a first-password link is mailed")
+    add.add_argument("--email", required=True)
+    add.add_argument("--name", required=True, help="given name and surname")
+    add.add_argument("--phone")
+    add.add_argument("--personal-code", help="lets the person use the unified login")
+    add.add_argument("--self-client", help="billing client id of the person, when the person is a client")
+    add.add_argument(
+        "--mandate", action="append", type=parse_mandate, help="CLIENT_ID:SCOPE,SCOPE[:YYYY-MM-DD]"
+    )
+    add.add_argument("--staff", action="store_true", help="a staff account")
+    for name, helptext in (("block", "block an account"), ("terminate", "terminate an account for good")):
+        command = users_sub.add_parser(name, help=helptext)
+        command.add_argument("email")
+        command.add_argument("--reason", required=True, choices=REASONS)
+    users_sub.add_parser("unblock", help="let a blocked account log in again").add_argument("email")
+    users_sub.add_parser(
+        "require-password-change", help="the next login may only change the password"
+    ).add_argument("email")
+    users.set_defaults(run=run)
