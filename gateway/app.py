@@ -11,9 +11,10 @@ from typing import Any
 import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
 
 from gateway import auth_routes, downloads
 from gateway.graphql_view import GatewayGraphQL
@@ -21,7 +22,7 @@ from gateway.middleware import RequestIdMiddleware
 from gateway.pages import landing
 from gateway.settings import Settings
 from gateway.store import Store
-from gateway.wiring import Runtime, sandbox_if_needed, start
+from gateway.wiring import Runtime, sandbox_if_needed, sandbox_routes, start
 from schema.build import create_schema
 
 log = logging.getLogger("gateway")
@@ -51,6 +52,21 @@ async def readyz(request: Request) -> JSONResponse:
     status = {name: "ok" if r is None else "unavailable" for name, r in zip(checks, results, strict=True)}
     ready = all(v == "ok" for v in status.values())
     return JSONResponse({"ready": ready, "checks": status}, status_code=200 if ready else 503)
+
+
+async def unified_login(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    return await runtime.unified_login.login(request)
+
+
+async def unified_callback(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    return await runtime.unified_login.callback(request)
+
+
+async def bank_entry(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    return await runtime.bank_entry.entry(request)
 
 
 def create_app(
@@ -83,8 +99,23 @@ def create_app(
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         *auth_routes.routes,
+        Route("/auth/unified/login", unified_login, methods=["GET"]),
+        Route("/auth/unified/callback", unified_callback, methods=["GET"]),
+        Route("/auth/bank/entry", bank_entry, methods=["POST"]),
         *downloads.routes,
     ]
     if sandbox is not None:
-        routes.append(Mount("/sandbox", routes=sandbox.routes()))
-    return Starlette(routes=routes, middleware=[Middleware(RequestIdMiddleware)], lifespan=lifespan)
+        routes += sandbox_routes(sandbox)
+    middleware = [
+        Middleware(RequestIdMiddleware),
+        # Only the unified login's short flow uses it (authlib ties the flow to the browser with it).
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.secret_key,
+            session_cookie="esakari_login_flow",
+            max_age=600,
+            same_site="lax",
+            https_only=not settings.is_dev,
+        ),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

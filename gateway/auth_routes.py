@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from auth.identity import InvalidToken, WeakPassword
@@ -72,11 +72,7 @@ async def login(request: Request) -> Response:
         return JSONResponse({"error": f"account_{account.state.lower()}"}, status_code=403)
     await lockout.succeeded(email)
     token, session = await services.sessions.create(account.id)
-    await services.accounts.record_login(account.id)
-    # Clause 30: logging in counts as accepting the terms in force; the first such login is the evidence.
-    terms = current_terms().version
-    if terms not in await services.accounts.accepted_terms_versions(account.id):
-        await services.accounts.record_terms_acceptance(account.id, terms, client_ip(request))
+    await after_login(services, account.id, client_ip(request))
     now = datetime.now(UTC)
     body = {
         "token": token,
@@ -84,6 +80,24 @@ async def login(request: Request) -> Response:
         "mustChangePassword": account.password_change_required(now),
     }
     response = JSONResponse(body)
+    set_session_cookie(response, services, token)
+    return response
+
+
+async def after_login(services: Services, user_id: str, ip: str | None) -> None:
+    """Whatever the way in: the login time, and (clause 30) logging in counts as accepting the terms in force;
+    the first such login of a version is kept as the evidence."""
+    await services.accounts.record_login(user_id)
+    terms = current_terms().version
+    if terms not in await services.accounts.accepted_terms_versions(user_id):
+        await services.accounts.record_terms_acceptance(user_id, terms, ip)
+
+
+async def start_browser_session(services: Services, user_id: str, ip: str | None) -> Response:
+    """After a redirect-based login (unified, bank): a session, its cookie, 303 to ``FRONTEND_URL``."""
+    token, _ = await services.sessions.create(user_id)
+    await after_login(services, user_id, ip)
+    response = RedirectResponse(services.settings.frontend_url, status_code=303)
     set_session_cookie(response, services, token)
     return response
 

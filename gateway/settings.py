@@ -22,6 +22,17 @@ def _int(name: str, default: int) -> int:
     return int(value) if value is not None else default
 
 
+def _pairs(text: str) -> tuple[tuple[str, str], ...]:
+    """``a=url,b=url`` → ((a, url), (b, url))."""
+    pairs = []
+    for item in (i.strip() for i in text.split(",") if i.strip()):
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise SystemExit(f"PARTNER_BANKS: expected bank-id=JWKS-URL, got {item!r}")
+        pairs.append((name.strip(), value.strip()))
+    return tuple(pairs)
+
+
 def _dev_secret() -> str:
     """A per-checkout secret for dev, kept under var/ so that sessions and links survive a restart."""
     path = VAR_DIR / "dev-secret"
@@ -49,6 +60,8 @@ class Settings:
     oidc_client_id: str | None = None
     oidc_client_secret: str | None = None
     smtp_url: str | None = None
+    audience: str = "esakari-gateway"  # the `aud` partner banks' assertions and tokens must carry
+    partner_banks: tuple[tuple[str, str], ...] = ()  # (bank id, JWKS URL); empty: the sandbox banks
     frontend_url: str = "/"
     public_url: str = "http://127.0.0.1:8000"  # where mailed links point
     outbox_dir: str = str(VAR_DIR / "outbox")  # mails land here when SMTP_URL is unset
@@ -92,6 +105,8 @@ class Settings:
             oidc_client_id=_env("OIDC_CLIENT_ID"),
             oidc_client_secret=_env("OIDC_CLIENT_SECRET"),
             smtp_url=_env("SMTP_URL"),
+            audience=_env("GATEWAY_AUDIENCE", "esakari-gateway") or "esakari-gateway",
+            partner_banks=_pairs(_env("PARTNER_BANKS", "") or ""),
             frontend_url=_env("FRONTEND_URL", "/") or "/",
             public_url=_env("PUBLIC_URL", f"http://127.0.0.1:{_env('PORT', '8000')}") or "",
             policy_file=_env("POLICY_FILE"),

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Mount
 
 from adapters.billing.http import HttpBilling
 from adapters.documents.http import HttpDocuments
@@ -16,13 +19,16 @@ from adapters.http import Timeouts, UpstreamClient
 from adapters.permits.http import HttpPermits
 from auth.accounts import Accounts
 from auth.identity import Identity
+from auth.jwt import RemoteKeys
 from auth.links import LinkSigner
 from auth.policy import PolicyFile
 from auth.sessions import Sessions
+from gateway.bank_entry import BankEntry
 from gateway.db import create_engine, migrate
 from gateway.mail import create_mailer
 from gateway.settings import Settings
 from gateway.store import Store, create_store
+from gateway.unified_login import UnifiedLogin
 from resolvers.services import Services
 
 log = logging.getLogger("gateway.wiring")
@@ -35,6 +41,8 @@ class Runtime:
     services: Services
     engine: AsyncEngine
     upstreams: list[UpstreamClient]
+    unified_login: UnifiedLogin
+    bank_entry: BankEntry
     sandbox: Any | None = None  # sandbox.app.SandboxSystems when any system is the in-process sandbox
     owns_store: bool = True  # a store handed in (tests sharing one between instances) is closed by its owner
 
@@ -54,6 +62,50 @@ def sandbox_if_needed(settings: Settings, sandbox: Any | None = None) -> Any | N
     from sandbox.data import build_dataset
 
     return build_sandbox(build_dataset())
+
+
+def sandbox_routes(sandbox: Any) -> list[BaseRoute]:
+    """The in-process sandbox as the gateway serves it, under /sandbox (see sandbox.app)."""
+    return [Mount("/sandbox", routes=sandbox.routes())]
+
+
+def _identity_providers(
+    settings: Settings, services: Services, sandbox: Any | None
+) -> tuple[UnifiedLogin, BankEntry]:
+    """The unified-login broker and the partner banks: configured ones, or the in-process sandbox's.
+
+    The sandbox is reached at the gateway's public URL (``/sandbox/...``) through an in-process transport,
+    so the broker's URLs are the ones a browser follows.
+    """
+    in_process = httpx.ASGITransport(app=Starlette(routes=sandbox_routes(sandbox))) if sandbox else None
+    sandbox_url = settings.public_url.rstrip("/") + "/sandbox"
+    use_sandbox_idp = settings.oidc_issuer is None and in_process is not None
+    unified = UnifiedLogin(
+        services,
+        issuer=settings.oidc_issuer or f"{sandbox_url}/idp",
+        client_id=settings.oidc_client_id or "esakari-gateway",
+        client_secret=settings.oidc_client_secret or "esakari-gateway-secret",
+        transport=in_process if use_sandbox_idp else None,
+    )
+    banks = settings.partner_banks or tuple(
+        (b, f"{sandbox_url}/bank/{b}/jwks") for b in ("demo-bank", "other-bank")
+    )
+    transport = in_process if not settings.partner_banks else None
+    keys = {bank_id: RemoteKeys(_jwks_fetcher(url, transport)) for bank_id, url in banks}
+    return unified, BankEntry(services, keys, settings.audience)
+
+
+def _jwks_fetcher(
+    url: str, transport: httpx.AsyncBaseTransport | None
+) -> Callable[[], Awaitable[dict[str, Any]]]:
+    async def fetch() -> dict[str, Any]:
+        async with httpx.AsyncClient(transport=transport, timeout=5) as client:
+            response = await client.get(url)
+            response.raise_for_status()
+            data: dict[str, Any] = response.json()
+            return data
+
+    return fetch
 
 
 def _timeouts(settings: Settings) -> Timeouts:
@@ -103,10 +155,13 @@ async def start(settings: Settings, *, store: Store | None = None, sandbox: Any 
         permits=HttpPermits(upstreams["permits"]),
         documents=HttpDocuments(upstreams["documents"]),
     )
+    unified_login, bank_entry = _identity_providers(settings, services, sandbox)
     return Runtime(
         services=services,
         engine=engine,
         upstreams=list(upstreams.values()),
+        unified_login=unified_login,
+        bank_entry=bank_entry,
         sandbox=sandbox,
         owns_store=store is None,
     )
