@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -63,6 +64,9 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         "DATABASE_URL": f"sqlite:///{Path(var) / 'gateway.db'}",
         "REDIS_URL": "",
         "GATEWAY_SEED_PERSONAS": "1",
+        "OIDC_ISSUER": f"{sandbox_url}/idp",
+        "PUBLIC_URL": f"http://127.0.0.1:{gateway_port}",
+        "PARTNER_BANKS": ",".join(f"{b}={sandbox_url}/bank/{b}/jwks" for b in ("demo-bank", "other-bank")),
     }
     gateway = spawn(["serve", "--port", str(gateway_port), "--log-level", "warning"], env)
     try:
@@ -103,3 +107,26 @@ def test_each_system_publishes_its_openapi(deployment: tuple[str, str]) -> None:
     for system, path in (("billing", "/invoices"), ("permits", "/stations"), ("documents", "/documents")):
         spec = httpx.get(f"{sandbox_url}/{system}/openapi.json").json()
         assert spec["openapi"].startswith("3.1") and path in spec["paths"]
+
+
+def test_unified_login_over_http_end_to_end(deployment: tuple[str, str]) -> None:
+    """Browser-like: gateway → broker (login_hint) → gateway callback → session cookie → the graph."""
+    _, gateway_url = deployment
+    with httpx.Client(base_url=gateway_url, timeout=10, follow_redirects=True) as browser:
+        landed = browser.get("/auth/unified/login", params={"login_hint": "140385-12341"})
+        assert landed.status_code == 200 and str(landed.url) == f"{gateway_url}/"
+        assert [r.status_code for r in landed.history] == [302, 302, 303]
+        body = browser.post("/graphql", json={"query": "{ viewer { user { email } } }"}).json()
+        assert body["data"]["viewer"]["user"]["email"] == JANIS
+
+
+def test_bank_entry_over_http_end_to_end(deployment: tuple[str, str]) -> None:
+    sandbox_url, gateway_url = deployment
+    with httpx.Client(timeout=10) as browser:
+        page = browser.get(f"{sandbox_url}/bank/entry", params={"personal_code": "140385-12341"}).text
+        match = re.search(r'name="assertion" value="([^"]+)"', page)
+        assert match is not None
+        response = browser.post(f"{gateway_url}/auth/bank/entry", data={"assertion": match.group(1)})
+        assert response.status_code == 303
+        replayed = browser.post(f"{gateway_url}/auth/bank/entry", data={"assertion": match.group(1)})
+        assert replayed.status_code == 403
