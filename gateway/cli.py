@@ -32,7 +32,10 @@ def _sandbox(args: argparse.Namespace) -> int:
     from sandbox.data import build_dataset
 
     app = create_sandbox_app(
-        build_dataset(clients=args.clients), latency_ms=args.latency_ms, fail_rate=args.fail_rate
+        build_dataset(clients=args.clients),
+        latency_ms=args.latency_ms,
+        fail_rate=args.fail_rate,
+        gateway_url=args.gateway_url,
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
     return 0
@@ -62,6 +65,7 @@ def parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--latency-ms", type=int, default=0)
     sandbox.add_argument("--fail-rate", type=float, default=0.0)
     sandbox.add_argument("--clients", type=int, default=0, help="generated clients besides the personas")
+    sandbox.add_argument("--gateway-url", help="where the sandbox bank's entry forms post (the gateway's root)")
     sandbox.add_argument("--log-level", default="warning")
     sandbox.set_defaults(run=_sandbox)
 

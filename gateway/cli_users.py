@@ -29,7 +29,7 @@ async def identity_service() -> AsyncIterator[Identity]:
     settings = Settings.from_env()
     engine = create_engine(settings.database_url)
     await migrate(engine)
-    store = create_store(settings.redis_url)
+    store = create_store(settings.redis_url, settings.redis_prefix)
     sessions = Sessions(store, settings.session_idle_seconds, settings.session_absolute_seconds)
     mailer = create_mailer(settings.smtp_url, Path(settings.outbox_dir))
     try:

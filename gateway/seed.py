@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from sqlalchemy.exc import IntegrityError
+
 from auth.accounts import Accounts
 from auth.passwords import hash_password
 from gateway.db import utcnow
@@ -12,9 +14,20 @@ from sandbox.personas import DEMO_PASSWORD, PERSONAS
 
 
 async def seed_personas(accounts: Accounts) -> bool:
-    """Create every persona with its mandates when there is no user yet; True when it seeded."""
+    """Create every persona with its mandates when there is no user yet; True when it seeded.
+
+    Instances starting together may race here: the loser hits a unique e-mail and leaves it to the winner.
+    """
     if await accounts.count_users() > 0:
         return False
+    try:
+        await _seed(accounts)
+    except IntegrityError:
+        return False
+    return True
+
+
+async def _seed(accounts: Accounts) -> None:
     password_hash = await asyncio.to_thread(hash_password, DEMO_PASSWORD)
     now = utcnow()
     today = now.date()
@@ -38,4 +51,3 @@ async def seed_personas(accounts: Accounts) -> bool:
                 valid_until=persona.mandate_valid_until(mandate, today),
                 revoked_at=now - timedelta(days=3) if mandate.revoked else None,
             )
-    return True

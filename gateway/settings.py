@@ -52,6 +52,7 @@ class Settings:
     env: str = "dev"
     secret_key: str = ""
     redis_url: str | None = None
+    redis_prefix: str = "gw:"  # lets several deployments (or test runs) share one Redis database
     database_url: str = "sqlite+aiosqlite:///var/gateway.db"
     billing_url: str | None = None
     permits_url: str | None = None
@@ -97,6 +98,7 @@ class Settings:
             env=env,
             secret_key=secret,
             redis_url=_env("REDIS_URL"),
+            redis_prefix=_env("REDIS_PREFIX", "gw:") or "gw:",
             database_url=normalise_database_url(_env("DATABASE_URL")),
             billing_url=_env("BILLING_URL"),
             permits_url=_env("PERMITS_URL"),

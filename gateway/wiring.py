@@ -133,7 +133,7 @@ async def start(settings: Settings, *, store: Store | None = None, sandbox: Any 
             )
     engine = create_engine(settings.database_url)
     await migrate(engine)
-    the_store = store or create_store(settings.redis_url)
+    the_store = store or create_store(settings.redis_url, settings.redis_prefix)
     accounts = Accounts(engine)
     if sandbox is not None or settings.seed_personas:
         from gateway.seed import seed_personas

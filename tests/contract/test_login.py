@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from auth.sessions import COOKIE_NAME
-from tests.conftest import Gateway
+from tests.conftest import Gateway, GatewayFactory, gateway_settings
 from tests.contract.test_personas import ILZE, JANIS
 
 VIEWER_EMAIL = "{ viewer { user { email } } }"
@@ -113,4 +115,35 @@ async def test_logout_ends_the_session(gateway: Gateway) -> None:
 
 async def test_an_invalid_bearer_token_is_anonymous(gateway: Gateway) -> None:
     body = await gateway.gql(VIEWER_EMAIL, token="not-a-token")
+    assert body["data"]["viewer"] is None
+
+
+async def test_12_1_an_unknown_email_costs_about_as_much_time_as_a_wrong_password(gateway: Gateway) -> None:
+    """No timing oracle: both paths verify one Argon2id hash (a loose bound; the cost dwarfs the rest)."""
+    import time
+
+    async def cost(email: str) -> float:
+        started = time.perf_counter()
+        for _ in range(3):
+            await gateway.client.post("/auth/login", json={"email": email, "password": "wrong-123"})
+        return time.perf_counter() - started
+
+    known, unknown = await cost(JANIS), await cost("nobody@example.lv")
+    assert unknown > known * 0.4, (known, unknown)
+
+
+async def test_15_6_idle_and_absolute_session_timeouts(make_gateway: GatewayFactory, tmp_path: Path) -> None:
+    import asyncio
+
+    idle = await make_gateway(settings=gateway_settings(tmp_path, session_idle_seconds=1))
+    token = await idle.login(JANIS)
+    assert (await idle.gql(VIEWER_EMAIL, token=token))["data"]["viewer"] is not None
+    await asyncio.sleep(1.3)
+    assert (await idle.gql(VIEWER_EMAIL, token=token))["data"]["viewer"] is None
+
+    absolute = await make_gateway(settings=gateway_settings(tmp_path, session_absolute_seconds=2))
+    token = await absolute.login(JANIS)
+    for _ in range(3):  # kept busy, so never idle, yet the absolute limit ends it
+        await asyncio.sleep(0.8)
+        body = await absolute.gql(VIEWER_EMAIL, token=token)
     assert body["data"]["viewer"] is None
