@@ -65,7 +65,9 @@ def parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--latency-ms", type=int, default=0)
     sandbox.add_argument("--fail-rate", type=float, default=0.0)
     sandbox.add_argument("--clients", type=int, default=0, help="generated clients besides the personas")
-    sandbox.add_argument("--gateway-url", help="where the sandbox bank's entry forms post (the gateway's root)")
+    sandbox.add_argument(
+        "--gateway-url", help="where the sandbox bank's entry forms post (the gateway's root)"
+    )
     sandbox.add_argument("--log-level", default="warning")
     sandbox.set_defaults(run=_sandbox)
 

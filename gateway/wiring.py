@@ -61,7 +61,13 @@ def sandbox_if_needed(settings: Settings, sandbox: Any | None = None) -> Any | N
     from sandbox.app import build_sandbox
     from sandbox.data import build_dataset
 
-    return build_sandbox(build_dataset())
+    # A fixed issuer: tokens name the address browsers use, whatever host a back-channel call came by.
+    return build_sandbox(build_dataset(), idp_issuer=settings.oidc_issuer or f"{sandbox_url(settings)}/idp")
+
+
+def sandbox_url(settings: Settings) -> str:
+    """Where the in-process sandbox is reachable: under the gateway's public URL."""
+    return settings.public_url.rstrip("/") + "/sandbox"
 
 
 def sandbox_routes(sandbox: Any) -> list[BaseRoute]:
@@ -78,17 +84,17 @@ def _identity_providers(
     so the broker's URLs are the ones a browser follows.
     """
     in_process = httpx.ASGITransport(app=Starlette(routes=sandbox_routes(sandbox))) if sandbox else None
-    sandbox_url = settings.public_url.rstrip("/") + "/sandbox"
+    sandbox_base = sandbox_url(settings)
     use_sandbox_idp = settings.oidc_issuer is None and in_process is not None
     unified = UnifiedLogin(
         services,
-        issuer=settings.oidc_issuer or f"{sandbox_url}/idp",
+        issuer=settings.oidc_issuer or f"{sandbox_base}/idp",
         client_id=settings.oidc_client_id or "esakari-gateway",
         client_secret=settings.oidc_client_secret or "esakari-gateway-secret",
         transport=in_process if use_sandbox_idp else None,
     )
     banks = settings.partner_banks or tuple(
-        (b, f"{sandbox_url}/bank/{b}/jwks") for b in ("demo-bank", "other-bank")
+        (b, f"{sandbox_base}/bank/{b}/jwks") for b in ("demo-bank", "other-bank")
     )
     transport = in_process if not settings.partner_banks else None
     keys = {bank_id: RemoteKeys(_jwks_fetcher(url, transport)) for bank_id, url in banks}

@@ -50,6 +50,7 @@ def gateway_settings(tmp_path: Path, **overrides: Any) -> Settings:
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}",
         upstream_timeout_seconds=2.0,
         outbox_dir=str(tmp_path / "outbox"),
+        public_url="http://gateway.test",  # the test client's base URL: redirects and links stay on it
     )
     return replace(base, **overrides)
 

@@ -17,10 +17,10 @@ JANIS_CODE = "140385-12341"
 
 
 async def redirect_gateway(make_gateway: GatewayFactory, tmp_path: Path) -> Gateway:
-    """A gateway whose public URL is the test client's host, so the browser-side redirects stay on it."""
-    from dataclasses import replace
-
-    return await make_gateway(settings=replace(gateway_settings(tmp_path), public_url="http://gateway.test"))
+    """A gateway whose public URL is the test client's host (the default of the tests' settings)."""
+    gateway = await make_gateway(settings=gateway_settings(tmp_path))
+    assert gateway.app.state.services.settings.public_url == "http://gateway.test"
+    return gateway
 
 
 async def follow(client: httpx.AsyncClient, url: str, hops: int = 6) -> httpx.Response:
