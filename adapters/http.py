@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any, Self, TypeVar
+from urllib.parse import quote
 
 import httpx
 
@@ -36,8 +37,18 @@ from adapters.errors import (
     UpstreamUnavailable,
 )
 from adapters.paging import Page
-from adapters.parse import MalformedAnswer, R, group_items_of, groups_of, items_of, owner_of, page_of
+from adapters.parse import (
+    MalformedAnswer,
+    R,
+    decode,
+    group_items_of,
+    groups_of,
+    items_of,
+    owner_of,
+    page_of,
+)
 from adapters.resilience import CircuitBreaker, RetryPolicy, Timeouts, retry_after_seconds
+from adapters.streaming import ResponseChunks
 
 __all__ = [
     "DEFAULT_RETRY",
@@ -51,6 +62,7 @@ __all__ = [
     "Timeouts",
     "UpstreamClient",
     "chunked",
+    "path_of",
     "unique",
 ]
 
@@ -66,46 +78,6 @@ Params = Mapping[str, str | int | None]
 
 class _AttemptFailed(Exception):
     """One attempt got no HTTP answer (transport error or timeout)."""
-
-
-class ResponseChunks:
-    """A streamed response body as an async iterator; closes the response when done or on ``aclose``."""
-
-    def __init__(self, system: str, response: httpx.Response) -> None:
-        self._system = system
-        self._response = response
-        self._bytes = response.aiter_bytes()
-        self._closed = False
-
-    def __aiter__(self) -> ResponseChunks:
-        return self
-
-    async def __anext__(self) -> bytes:
-        if self._closed:
-            raise StopAsyncIteration
-        try:
-            return await self._bytes.__anext__()
-        except StopAsyncIteration:
-            await self.aclose()
-            raise
-        except (httpx.HTTPError, httpx.StreamError) as exc:
-            await self.aclose()
-            raise UpstreamUnavailable(self._system, f"download broke off: {type(exc).__name__}") from None
-        except BaseException:
-            await self.aclose()
-            raise
-
-    async def aclose(self) -> None:
-        """Release the connection; safe to call more than once."""
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            close = getattr(self._bytes, "aclose", None)
-            if close is not None:
-                await close()
-        finally:
-            await self._response.aclose()
 
 
 class UpstreamClient:
@@ -161,13 +133,21 @@ class UpstreamClient:
 
     async def post_json(self, path: str, json: Any, *, idempotency_key: str | None = None) -> Any:
         """POST a JSON body (Decimal and dates as strings) and return the JSON answer; never retried."""
+        return await self._send_json("POST", path, json, idempotency_key)
+
+    async def patch_json(self, path: str, json: Any, *, idempotency_key: str | None = None) -> Any:
+        """PATCH a JSON body and return the JSON answer; never retried (like ``post_json``)."""
+        return await self._send_json("PATCH", path, json, idempotency_key)
+
+    async def _send_json(self, method: str, path: str, json: Any, idempotency_key: str | None) -> Any:
+        # Writes are sent once: the caller retries, with the same Idempotency-Key, if it wants to.
         headers = {"Content-Type": "application/json"}
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
         body = jsonlib.dumps(json, default=_json_default, separators=(",", ":")).encode()
         with self._guard():
-            response = await self._exchange("POST", path, content=body, headers=headers)
-            return self._json(response, "POST", path)
+            response = await self._exchange(method, path, content=body, headers=headers)
+            return self._json(response, method, path)
 
     async def stream(self, path: str) -> ContentStream:
         """GET ``path`` as a download: returns once the headers are in; the caller must ``aclose()`` it.
@@ -321,6 +301,28 @@ class HttpAdapter:
         """The unpaged records of every owner asked for, in order (an empty tuple for none)."""
         return await self._groups_by_owner(path, param, owners, {}, lambda g: group_items_of(g, record), ())
 
+    async def _one(self, path: str, record: type[R]) -> R:
+        """The record a single read answers (``UpstreamNotFound`` on 404)."""
+        answer = await self.client.get_json(path)
+        with self._decoding():
+            return decode(record, answer)
+
+    async def _lookup(self, path: str, record: type[R], params: Params) -> R | None:
+        """The record of a lookup by a unique key answering ``{"items": [0 or 1 record]}``."""
+        found = await self._list(path, record, params)
+        return found[0] if found else None
+
+    async def _write(
+        self, method: str, path: str, body: Mapping[str, Any], record: type[R], *, idempotency_key: str
+    ) -> R:
+        """Send a write (POST or PATCH, once, under ``idempotency_key``) and decode the record it answers."""
+        if method == "PATCH":
+            answer = await self.client.patch_json(path, body, idempotency_key=idempotency_key)
+        else:
+            answer = await self.client.post_json(path, body, idempotency_key=idempotency_key)
+        with self._decoding():
+            return decode(record, answer)
+
     async def _list(self, path: str, record: type[R], params: Params | None = None) -> tuple[R, ...]:
         """The records of a plain ``{"items": [...]}`` answer."""
         answer = await self.client.get_json(path, params)
@@ -356,6 +358,11 @@ class HttpAdapter:
             raise UpstreamUnavailable(
                 self.client.system, f"malformed answer: {exc}"[:_DETAIL_LIMIT]
             ) from None
+
+
+def path_of(template: str, *ids: str) -> str:
+    """``template`` with each ``{}`` filled by an id, quoted whole so an id can never reach another path."""
+    return template.format(*(quote(id_, safe="") for id_ in ids))
 
 
 def unique(ids: Iterable[str]) -> list[str]:

@@ -71,10 +71,12 @@ async def verify(
     max_age: int | None = None,
     leeway: int = 30,
     required: Iterable[str] = (),
+    typ: str | None = None,
 ) -> dict[str, Any]:
     """The claims of a token signed by one of ``keys``, from one of ``issuers``, for ``audience``, unexpired.
 
-    ``max_age`` bounds how long ago it was issued (``iat``); ``required`` names more claims it must hold.
+    ``max_age`` bounds how long ago it was issued (``iat``); ``required`` names more claims it must hold;
+    ``typ`` is the header type it must declare (``at+jwt`` for access tokens, so an ID token never passes).
     """
     try:
         try:
@@ -82,6 +84,8 @@ async def verify(
         except InvalidKeyIdError:
             decoded = jwt.decode(token, await keys.get(refresh=True), algorithms=ALGORITHMS)
         claims = dict(decoded.claims)
+        if typ is not None and str(decoded.header.get("typ", "")).lower() != typ:
+            raise InvalidJwt(f"not a {typ} token")
         options: dict[str, ClaimsOption] = {
             "iss": {"essential": True, "values": list(issuers)},
             "aud": {"essential": True, "value": audience},

@@ -48,6 +48,21 @@ def _schema_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _trusted_documents(args: argparse.Namespace) -> int:
+    from schema.trusted import REGISTRY, build_registry, render
+
+    registry = build_registry()
+    text = render(registry)
+    if args.check:
+        if REGISTRY.read_text(encoding="utf-8") != text:
+            print(f"{REGISTRY} is stale: run `gateway trusted-documents`", file=sys.stderr)
+            return 1
+        return 0
+    REGISTRY.write_text(text, encoding="utf-8")
+    print(f"wrote {REGISTRY} ({len(registry)} documents)")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gateway", description="The radioatlaujas.lv GraphQL gateway.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -72,6 +87,12 @@ def parser() -> argparse.ArgumentParser:
     sandbox.set_defaults(run=_sandbox)
 
     cli_users.add_parser(sub)
+
+    trusted = sub.add_parser(
+        "trusted-documents", help="regenerate schema/trusted-documents.json from schema/trusted/*.graphql"
+    )
+    trusted.add_argument("--check", action="store_true", help="exit 1 when the committed list is stale")
+    trusted.set_defaults(run=_trusted_documents)
 
     schema = sub.add_parser("schema", help="schema tools")
     schema_sub = schema.add_subparsers(dest="schema_command", required=True)

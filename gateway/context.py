@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from starlette.requests import HTTPConnection
 
+from auth.banks import looks_like_jwt
+from auth.jwt import InvalidJwt
 from auth.principal import Principal, accesses_of
 from auth.sessions import COOKIE_NAME
 from gateway.db import utcnow
 from resolvers.context import Context
 from resolvers.loaders import Loaders
 from resolvers.services import Services
+
+log = logging.getLogger("gateway.context")
 
 _SIMPLE_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
 
@@ -73,10 +78,22 @@ async def resolve_principal(
     token, from_cookie = session_token(request)
     if token is None or (from_cookie and not csrf_safe(request)):
         return Principal.anonymous(), None
+    if not from_cookie and looks_like_jwt(token):
+        return await bank_principal(services, token), None
     session = await services.sessions.resolve(token)
     if session is None:
         return Principal.anonymous(), None
     return await principal_for_user(services, session.user_id, loaders), session.id
+
+
+async def bank_principal(services: Services, token: str) -> Principal:
+    """A partner bank by its access token; a token that fails any check is simply no one."""
+    try:
+        bank_id = await services.bank_tokens.bank_of(token)
+    except InvalidJwt as exc:
+        log.info("bank token refused: %s", exc)
+        return Principal.anonymous()
+    return Principal(kind="bank", bank_id=bank_id)
 
 
 def new_loaders(services: Services) -> Loaders:

@@ -26,7 +26,9 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         services: Services = request.app.state.services
-        return await build_context(services, request)
+        context = await build_context(services, request)
+        context.http_response = response
+        return context
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         """Every error leaves here, whichever stage raised it (parse, validation, execution)."""

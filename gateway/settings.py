@@ -28,7 +28,7 @@ def _pairs(text: str) -> tuple[tuple[str, str], ...]:
     for item in (i.strip() for i in text.split(",") if i.strip()):
         name, sep, value = item.partition("=")
         if not sep or not name or not value:
-            raise SystemExit(f"PARTNER_BANKS: expected bank-id=JWKS-URL, got {item!r}")
+            raise SystemExit(f"expected bank-id=value pairs separated by commas, got {item!r}")
         pairs.append((name.strip(), value.strip()))
     return tuple(pairs)
 
@@ -63,6 +63,8 @@ class Settings:
     smtp_url: str | None = None
     audience: str = "esakari-gateway"  # the `aud` partner banks' assertions and tokens must carry
     partner_banks: tuple[tuple[str, str], ...] = ()  # (bank id, JWKS URL); empty: the sandbox banks
+    bank_rate_limit: str = "120/60"  # requests per seconds, per bank, across every instance
+    bank_rate_limits: tuple[tuple[str, str], ...] = ()  # per-bank exceptions: (bank id, "600/60")
     frontend_url: str = "/"
     public_url: str = "http://127.0.0.1:8000"  # where mailed links point
     outbox_dir: str = str(VAR_DIR / "outbox")  # mails land here when SMTP_URL is unset
@@ -109,6 +111,8 @@ class Settings:
             smtp_url=_env("SMTP_URL"),
             audience=_env("GATEWAY_AUDIENCE", "esakari-gateway") or "esakari-gateway",
             partner_banks=_pairs(_env("PARTNER_BANKS", "") or ""),
+            bank_rate_limit=_env("BANK_RATE_LIMIT", "120/60") or "120/60",
+            bank_rate_limits=_pairs(_env("BANK_RATE_LIMITS", "") or ""),
             frontend_url=_env("FRONTEND_URL", "/") or "/",
             public_url=_env("PUBLIC_URL", f"http://127.0.0.1:{_env('PORT', '8000')}") or "",
             policy_file=_env("POLICY_FILE"),

@@ -18,6 +18,7 @@ from adapters.documents.http import HttpDocuments
 from adapters.http import Timeouts, UpstreamClient
 from adapters.permits.http import HttpPermits
 from auth.accounts import Accounts
+from auth.banks import BankTokens, RateLimits, parse_limit
 from auth.identity import Identity
 from auth.jwt import RemoteKeys
 from auth.links import LinkSigner
@@ -30,8 +31,11 @@ from gateway.settings import Settings
 from gateway.store import Store, create_store
 from gateway.unified_login import UnifiedLogin
 from resolvers.services import Services
+from schema.trusted import TrustedDocuments
 
 log = logging.getLogger("gateway.wiring")
+
+SANDBOX_BANKS = ("demo-bank", "other-bank")
 
 
 @dataclass
@@ -83,7 +87,7 @@ def _identity_providers(
     The sandbox is reached at the gateway's public URL (``/sandbox/...``) through an in-process transport,
     so the broker's URLs are the ones a browser follows.
     """
-    in_process = httpx.ASGITransport(app=Starlette(routes=sandbox_routes(sandbox))) if sandbox else None
+    in_process = _in_process(sandbox)
     sandbox_base = sandbox_url(settings)
     use_sandbox_idp = settings.oidc_issuer is None and in_process is not None
     unified = UnifiedLogin(
@@ -93,12 +97,37 @@ def _identity_providers(
         client_secret=settings.oidc_client_secret or "esakari-gateway-secret",
         transport=in_process if use_sandbox_idp else None,
     )
-    banks = settings.partner_banks or tuple(
-        (b, f"{sandbox_base}/bank/{b}/jwks") for b in ("demo-bank", "other-bank")
-    )
+    banks = settings.partner_banks or tuple((b, f"{sandbox_base}/bank/{b}/jwks") for b in SANDBOX_BANKS)
     transport = in_process if not settings.partner_banks else None
     keys = {bank_id: RemoteKeys(_jwks_fetcher(url, transport)) for bank_id, url in banks}
     return unified, BankEntry(services, keys, settings.audience)
+
+
+def _in_process(sandbox: Any | None) -> httpx.AsyncBaseTransport | None:
+    return httpx.ASGITransport(app=Starlette(routes=sandbox_routes(sandbox))) if sandbox else None
+
+
+def _bank_tokens(settings: Settings, sandbox: Any | None) -> BankTokens:
+    """The partner banks' access tokens, checked against the broker's published keys."""
+    issuer = settings.oidc_issuer or f"{sandbox_url(settings)}/idp"
+    transport = _in_process(sandbox) if settings.oidc_issuer is None else None
+    banks = [bank for bank, _ in settings.partner_banks] or list(SANDBOX_BANKS)
+    keys = RemoteKeys(_discovered_jwks(issuer, transport))
+    return BankTokens(keys, issuer=issuer, audience=settings.audience, banks=banks)
+
+
+def _discovered_jwks(
+    issuer: str, transport: httpx.AsyncBaseTransport | None
+) -> Callable[[], Awaitable[dict[str, Any]]]:
+    async def fetch() -> dict[str, Any]:
+        async with httpx.AsyncClient(transport=transport, timeout=5) as client:
+            metadata = (await client.get(issuer.rstrip("/") + "/.well-known/openid-configuration")).json()
+            response = await client.get(metadata["jwks_uri"])
+            response.raise_for_status()
+            data: dict[str, Any] = response.json()
+            return data
+
+    return fetch
 
 
 def _jwks_fetcher(
@@ -160,6 +189,13 @@ async def start(settings: Settings, *, store: Store | None = None, sandbox: Any 
         billing=HttpBilling(upstreams["billing"]),
         permits=HttpPermits(upstreams["permits"]),
         documents=HttpDocuments(upstreams["documents"]),
+        bank_tokens=_bank_tokens(settings, sandbox),
+        rate_limits=RateLimits(
+            the_store,
+            parse_limit(settings.bank_rate_limit),
+            {bank: parse_limit(limit) for bank, limit in settings.bank_rate_limits},
+        ),
+        trusted=TrustedDocuments(),
     )
     unified_login, bank_entry = _identity_providers(settings, services, sandbox)
     return Runtime(

@@ -23,5 +23,5 @@ class Context:
     session_id: str | None = None
     client_ip: str | None = None
     user_agent: str | None = None
-    response_headers: dict[str, str] = field(default_factory=dict)
+    http_response: Any = None  # the HTTP response being built, for headers such as Retry-After
     extra: dict[str, Any] = field(default_factory=dict)

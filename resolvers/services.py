@@ -8,6 +8,7 @@ from adapters.billing.port import BillingPort
 from adapters.documents.port import DocumentsPort
 from adapters.permits.port import PermitsPort
 from auth.accounts import Accounts
+from auth.banks import BankTokens, RateLimits
 from auth.identity import Identity
 from auth.links import LinkSigner
 from auth.policy import PolicyFile
@@ -15,6 +16,7 @@ from auth.sessions import Sessions
 from gateway.mail import Mailer
 from gateway.settings import Settings
 from gateway.store import Store
+from schema.trusted import TrustedDocuments
 
 
 @dataclass
@@ -30,3 +32,6 @@ class Services:
     billing: BillingPort
     permits: PermitsPort
     documents: DocumentsPort
+    bank_tokens: BankTokens
+    rate_limits: RateLimits
+    trusted: TrustedDocuments

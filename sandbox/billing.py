@@ -17,6 +17,7 @@ from adapters.billing.records import (
     PaymentRecord,
     PriceListItemRecord,
 )
+from sandbox.billing_writes import document_writes, write_routes
 from sandbox.common import (
     PAGING_PARAMS_NAMES,
     Faults,
@@ -45,10 +46,9 @@ def create_app(dataset: Dataset, faults: Faults | None = None) -> Starlette:
     ds = dataset
 
     async def clients(request: Request) -> Response:
-        check_params(request, {"ids"})
-        ids = id_list(request, "ids")
-        if ids is None:
-            raise InvalidRequest("ids is required")
+        if one_mode(request, {"ids": (), "code": ()}) == "code":
+            return JSONResponse(items_found(ds.client_by_code(request.query_params["code"])))
+        ids = id_list(request, "ids") or []
         return JSONResponse({"items": [to_json(ds.clients[i]) for i in ids if i in ds.clients]})
 
     async def client(request: Request) -> Response:
@@ -59,7 +59,10 @@ def create_app(dataset: Dataset, faults: Faults | None = None) -> Starlette:
         return JSONResponse(to_json(found))
 
     async def invoices(request: Request) -> Response:
-        mode = one_mode(request, {"ids": (), "client_ids": ("status", *PAGING_PARAMS_NAMES)})
+        modes = {"ids": (), "payment_reference": (), "client_ids": ("status", *PAGING_PARAMS_NAMES)}
+        mode = one_mode(request, modes)
+        if mode == "payment_reference":
+            return JSONResponse(items_found(ds.invoice_by_reference(request.query_params[mode])))
         if mode == "ids":
             ids = id_list(request, "ids") or []
             return JSONResponse({"items": [to_json(ds.invoices[i]) for i in ids if i in ds.invoices]})
@@ -121,8 +124,14 @@ def create_app(dataset: Dataset, faults: Faults | None = None) -> Starlette:
         Route("/balances", balances, methods=["GET"]),
         Route("/price-list", price_list, methods=["GET"]),
         Route("/agreements", agreements, methods=["GET"]),
+        *write_routes(ds),
     ]
     return build_system_app(routes, faults=faults or Faults(), openapi=openapi_document())
+
+
+def items_found(record: object | None) -> dict[str, Any]:
+    """``{"items": [record]}``, or no items for ``None`` (the answer of a lookup by a unique key)."""
+    return {"items": [] if record is None else [to_json(record)]}
 
 
 def openapi_document() -> dict[str, Any]:
@@ -152,8 +161,12 @@ def openapi_document() -> dict[str, Any]:
     api.operation(
         "GET",
         "/clients",
-        summary="Clients by id (unknown ids are absent).",
-        params=[ids_param("ids", "Client ids.", required=True)],
+        summary="Clients by id (unknown ids are absent), or the client with a personal code or "
+        "registration number (0 or 1 items). Give either `ids` or `code`.",
+        params=[
+            ids_param("ids", "Client ids."),
+            query_param("code", {"type": "string"}, "Personal code (hyphen optional) or registration no."),
+        ],
         ok=items_of("Client"),
     )
     api.operation(
@@ -167,9 +180,11 @@ def openapi_document() -> dict[str, Any]:
     api.operation(
         "GET",
         "/invoices",
-        summary=f"Invoices by id, or newest first (issued_on desc, id) per client. {either}",
+        summary="Invoices by id; the invoice with an RF payment reference (0 or 1 items); or newest first "
+        "(issued_on desc, id) per client. Give exactly one of `ids`, `payment_reference`, `client_ids`.",
         params=[
             ids_param("ids", "Invoice ids."),
+            query_param("payment_reference", {"type": "string"}, "RF creditor reference (ISO 11649)."),
             ids_param("client_ids", "Client ids (one group each)."),
             status,
             *PAGING_PARAMS,
@@ -210,4 +225,5 @@ def openapi_document() -> dict[str, Any]:
         params=[query_param("bank_id", {"type": "string"}, "Only this bank's agreements.")],
         ok=items_of("Agreement"),
     )
+    document_writes(api)
     return api.document()

@@ -32,18 +32,30 @@ PAGING_PARAMS_NAMES = ("limit", "after")
 # Control routes: never counted in /_stats and never delayed or failed by the fault knobs, except that a
 # system switched `down` fails its /health too, as a real one would.
 CONTROL_PATHS = frozenset({"/_stats", "/_stats/reset", "/_faults", "/health", "/openapi.json"})
+# The attribute ``sandbox.idempotency`` sets on a write endpoint; ``build_system_app`` refuses a system route
+# that is not a GET without it, so no write can ever skip the Idempotency-Key handling.
+WRITE_MARK = "is_idempotent_write"
 
 
 class InvalidRequest(Exception):
-    """A bad parameter: answered 422 ``{"error": "invalid_request", "detail": ...}``."""
+    """A bad parameter: answered 422 (or ``status``, e.g. 413) ``{"error": "invalid_request", "detail"}``."""
+
+    def __init__(self, detail: str, *, status: int = 422) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.status = status
+
+
+class NotFound(Exception):
+    """An unknown thing: answered 404 ``{"error": "not_found", "detail": ...}``."""
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
 
 
-class NotFound(Exception):
-    """An unknown thing: answered 404 ``{"error": "not_found", "detail": ...}``."""
+class Conflict(Exception):
+    """A request the current state forbids: answered 409 ``{"error": "conflict", "detail": ...}``."""
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -298,7 +310,15 @@ class SystemMiddleware:
 
 
 def build_system_app(routes: list[BaseRoute], *, faults: Faults, openapi: dict[str, Any]) -> Starlette:
-    """A system's Starlette app: its routes plus /health, /_stats, /_faults and /openapi.json."""
+    """A system's Starlette app: its routes plus /health, /_stats, /_faults and /openapi.json.
+
+    Every route in ``routes`` that is not a GET must be a ``sandbox.idempotency.write_route``.
+    """
+    for route in routes:
+        methods = getattr(route, "methods", None) or set()
+        endpoint = getattr(route, "endpoint", None)
+        if methods - {"GET", "HEAD"} and not getattr(endpoint, WRITE_MARK, False):
+            raise ValueError(f"{getattr(route, 'path', route)}: writes must be made with write_route")
     stats = Stats()
 
     async def health(_: Request) -> Response:
@@ -336,10 +356,13 @@ def build_system_app(routes: list[BaseRoute], *, faults: Faults, openapi: dict[s
     ]
 
     async def invalid(_: Request, exc: Exception) -> Response:
-        return error_response(422, "invalid_request", str(exc))
+        return error_response(getattr(exc, "status", 422), "invalid_request", str(exc))
 
     async def not_found(_: Request, exc: Exception) -> Response:
         return error_response(404, "not_found", str(exc))
+
+    async def conflict(_: Request, exc: Exception) -> Response:
+        return error_response(409, "conflict", str(exc))
 
     async def http_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -350,7 +373,12 @@ def build_system_app(routes: list[BaseRoute], *, faults: Faults, openapi: dict[s
     app = Starlette(
         routes=all_routes,
         middleware=[Middleware(SystemMiddleware, stats=stats, faults=faults, routes=all_routes)],
-        exception_handlers={InvalidRequest: invalid, NotFound: not_found, HTTPException: http_error},
+        exception_handlers={
+            InvalidRequest: invalid,
+            NotFound: not_found,
+            Conflict: conflict,
+            HTTPException: http_error,
+        },
     )
     app.state.stats = stats
     app.state.faults = faults

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -18,12 +19,14 @@ from adapters.billing.records import (
     ClientRecord,
     InvoiceRecord,
     PaymentRecord,
+    PaymentSessionRecord,
     PriceListItemRecord,
 )
 from adapters.documents.records import DocumentRecord
 from adapters.permits.records import ApplicationRecord, PermitRecord, StationRecord
 from sandbox import codes, pdf
-from sandbox.generate import OPEN_STATUSES, DocumentDraft, RecordFactory
+from sandbox.generate import OPEN_STATUSES, DocumentDraft
+from sandbox.mutations import Mutations
 from sandbox.seed_content import (
     CITIES,
     COMPANY_FIRST,
@@ -40,11 +43,12 @@ LARGE_CLIENT_PERMITS = 1000
 _ASCII = str.maketrans("āčēģīķļņšūžĀČĒĢĪĶĻŅŠŪŽ", "acegiklnsuzACEGIKLNSUZ")
 
 
-class Dataset(RecordFactory):
+class Dataset(Mutations):
     """All records of the three sandbox systems, indexed by id and by owner.
 
     The ``add_*`` primitives (inherited from ``RecordFactory``) keep ids, indexes and documents consistent;
-    ``add_client`` generates a whole plausible client on top of them.
+    ``add_client`` generates a whole plausible client on top of them. The write routes' changes are the
+    methods inherited from ``Mutations``; they read the time from ``clock`` (a test may replace it).
     """
 
     def __init__(self, *, seed: int = 2026, today: date | None = None) -> None:
@@ -52,6 +56,7 @@ class Dataset(RecordFactory):
         self.today = today if today is not None else date.today()
         # A fixed instant of "today" instead of the wall clock keeps answers byte-identical within a day.
         self.as_of = datetime.combine(self.today, time(6, 0), tzinfo=UTC)
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.rng = random.Random(seed)
         self.clients: dict[str, ClientRecord] = {}
         self.invoices: dict[str, InvoiceRecord] = {}
@@ -62,6 +67,7 @@ class Dataset(RecordFactory):
         self.permits: dict[str, PermitRecord] = {}
         self.stations: dict[str, StationRecord] = {}
         self.applications: dict[str, ApplicationRecord] = {}
+        self.payment_sessions: dict[str, PaymentSessionRecord] = {}
         self.drafts: dict[str, DocumentDraft] = {}
         self.large_client_id: str | None = None
         self.index: dict[str, defaultdict[str, list[str]]] = {
@@ -140,20 +146,7 @@ class Dataset(RecordFactory):
         draft = self.drafts.get(document_id)
         if draft is None:
             return None
-        content = self._content_of(draft)
-        record = DocumentRecord(
-            id=draft.id,
-            owner_id=draft.owner_id,
-            kind=draft.kind,
-            title=draft.title,
-            mime_type=draft.mime_type,
-            size_bytes=len(content),
-            created_at=draft.created_at,
-            permit_id=draft.permit_id,
-            invoice_id=draft.invoice_id,
-        )
-        self._rendered[document_id] = (record, content)
-        return self._rendered[document_id]
+        return self.remember_document(draft, self._content_of(draft))
 
     def _content_of(self, draft: DocumentDraft) -> bytes:
         owner = self.clients[draft.owner_id]

@@ -108,6 +108,38 @@ PAGING_PARAMS = (
 )
 
 
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": True,
+    "description": "Required on every write, scoped to the route. The same key with the same request replays "
+    "the first successful answer (header `Idempotent-Replayed: true`); with another request it is 409. "
+    "Error answers do not use the key up.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+REPLAYED = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the replay of an earlier answer to the same Idempotency-Key.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+
+
+def body_of(required: Mapping[str, Schema], optional: Mapping[str, Schema] | None = None) -> Schema:
+    """A request body object: these properties, ``required`` ones required, no others allowed."""
+    return {
+        "type": "object",
+        "required": list(required),
+        "properties": {**required, **(optional or {})},
+        "additionalProperties": False,
+    }
+
+
+def text(max_length: int, **extra: Any) -> Schema:
+    """A non-empty string of at most ``max_length`` characters."""
+    return {"type": "string", "minLength": 1, "maxLength": max_length, **extra}
+
+
 def items_of(name: str) -> Schema:
     """``{"items": [<name>]}``."""
     return {
@@ -179,9 +211,16 @@ class OpenApi:
         media_types: Sequence[str] = ("application/json",),
         errors: Sequence[int] = (422, 503),
         body: Schema | None = None,
+        idempotent: bool = False,
     ) -> None:
-        """Add one operation; ``ok`` is the success body schema (``None`` for an empty answer)."""
+        """Add one operation; ``ok`` is the success body schema (``None`` for an empty answer).
+
+        ``idempotent`` marks a write: it takes the Idempotency-Key header and may answer a replay.
+        """
         success: Schema = {"description": "success"}
+        if idempotent:
+            params = [IDEMPOTENCY_KEY, *params]
+            success["headers"] = REPLAYED
         if ok is not None:
             success["content"] = {media_type: {"schema": ok} for media_type in media_types}
         responses: Schema = {ok_status: success}
@@ -197,6 +236,34 @@ class OpenApi:
             op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
         self.paths.setdefault(path, {})[method.lower()] = op
 
+    def write(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        body: Schema | None,
+        ok: Schema,
+        created: bool = False,
+        params: Sequence[Schema] = (),
+        errors: Sequence[int] = (404, 409, 422, 503),
+    ) -> None:
+        """Add an idempotent write answering ``ok`` (201 when it ``created`` something, else 200).
+
+        ``body=None`` is an action that takes no body (an empty one or ``{}``).
+        """
+        self.operation(
+            method,
+            path,
+            summary=summary,
+            params=params,
+            ok=ok,
+            ok_status="201" if created else "200",
+            errors=errors,
+            body=body,
+            idempotent=True,
+        )
+
     def document(self) -> Schema:
         """The complete OpenAPI 3.1 document."""
         self._control_routes()
@@ -210,7 +277,8 @@ class OpenApi:
         }
         texts = {
             404: "not found",
-            409: "conflict",
+            409: "conflict (an Idempotency-Key reused with another request, or the state forbids it)",
+            413: "too large",
             422: "invalid request",
             503: "unavailable (injected fault)",
         }

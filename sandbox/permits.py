@@ -16,6 +16,7 @@ from adapters.permits.records import (
     ReceiptRecord,
     StationRecord,
 )
+from sandbox.bodies import SHA256_HEX, Body, read_body
 from sandbox.common import (
     PAGING_PARAMS_NAMES,
     Faults,
@@ -32,9 +33,11 @@ from sandbox.common import (
     unpaged_groups,
 )
 from sandbox.data import Dataset
+from sandbox.idempotency import write_route
 from sandbox.openapi import (
     PAGING_PARAMS,
     OpenApi,
+    body_of,
     groups_of,
     ids_param,
     items_of,
@@ -42,12 +45,15 @@ from sandbox.openapi import (
     path_id,
     query_param,
     ref,
+    text,
 )
 from sandbox.seed_content import APPLICATION_KINDS, SERVICE_TYPES
 
 PERMIT_STATUSES = ("VALID", "SUSPENDED", "EXPIRED", "CANCELLED")
 PERMIT_ORDER = Ordering(key=lambda p: p.number, record_id=lambda p: p.id, descending=False)
 STATION_ORDER = Ordering(key=lambda s: s.name, record_id=lambda s: s.id, descending=False)
+SUBMISSION_FIELDS = ("client_id", "kind", "subject", "body", "submitted_by", "receipt")
+RECEIPT_FIELDS = ("number", "content_sha256", "signed_at", "signature")
 APPLICATION_ORDER = Ordering(
     key=lambda a: a.submitted_at.isoformat(), record_id=lambda a: a.id, descending=True
 )
@@ -104,13 +110,46 @@ def create_app(dataset: Dataset, faults: Faults | None = None) -> Starlette:
         )
         return JSONResponse(body)
 
+    async def submit(request: Request) -> Response:
+        body = await read_body(request, required=SUBMISSION_FIELDS, optional=("permit_id",))
+        application = ds.submit_application(
+            client_id=body.text("client_id", max_length=64),
+            kind=body.choice("kind", APPLICATION_KINDS),
+            subject=body.text("subject", max_length=200),
+            body=body.text("body", max_length=20000),
+            permit_id=body.optional_text("permit_id", max_length=64),
+            submitted_by=body.text("submitted_by", max_length=200),
+            receipt=receipt_of(body.nested("receipt", required=RECEIPT_FIELDS, optional=("document_id",))),
+        )
+        return JSONResponse(to_json(application), status_code=201)
+
+    async def attach_receipt(request: Request) -> Response:
+        body = await read_body(request, required=("document_id",))
+        document_id = body.text("document_id", max_length=64)
+        return JSONResponse(to_json(ds.attach_receipt_document(request.path_params["id"], document_id)))
+
     routes: list[BaseRoute] = [
         Route("/permits", permits, methods=["GET"]),
         Route("/permits/{id}", permit, methods=["GET"]),
         Route("/stations", stations, methods=["GET"]),
         Route("/applications", applications, methods=["GET"]),
+        write_route("/applications", submit),
+        write_route("/applications/{id}/receipt", attach_receipt, "PATCH"),
     ]
     return build_system_app(routes, faults=faults or Faults(), openapi=openapi_document())
+
+
+def receipt_of(body: Body) -> ReceiptRecord:
+    """The signed receipt of a submission (made and signed by the gateway, kept as given)."""
+    return ReceiptRecord(
+        number=body.text("number", max_length=64),
+        content_sha256=body.text(
+            "content_sha256", max_length=64, pattern=SHA256_HEX, expected="64 hex digits"
+        ),
+        signed_at=body.instant("signed_at"),
+        signature=body.text("signature", max_length=1024),
+        document_id=body.optional_text("document_id", max_length=64),
+    )
 
 
 def openapi_document() -> dict[str, Any]:
@@ -172,5 +211,43 @@ def openapi_document() -> dict[str, Any]:
             *PAGING_PARAMS,
         ],
         ok={"oneOf": [items_of("Application"), pages_of("Application")]},
+    )
+    receipt = body_of(
+        {
+            "number": text(64),
+            "content_sha256": text(64, pattern="^[0-9a-f]{64}$"),
+            "signed_at": {"type": "string", "format": "date-time"},
+            "signature": text(1024),
+        },
+        {"document_id": {"type": ["string", "null"], "maxLength": 64}},
+    )
+    api.write(
+        "POST",
+        "/applications",
+        summary="Submit an application (status SUBMITTED, submitted_at now) with its signed receipt. "
+        "`permit_id`, when given, must be a permit of the client.",
+        body=body_of(
+            {
+                "client_id": text(64),
+                "kind": {"type": "string", "enum": list(APPLICATION_KINDS)},
+                "subject": text(200),
+                "body": text(20000),
+                "submitted_by": text(200),
+                "receipt": receipt,
+            },
+            {"permit_id": {"type": ["string", "null"], "maxLength": 64}},
+        ),
+        ok=ref("Application"),
+        created=True,
+        errors=(422, 503),
+    )
+    api.write(
+        "PATCH",
+        "/applications/{id}/receipt",
+        summary="Record the archived receipt PDF's document id on the application's receipt "
+        "(409 when the application has no receipt).",
+        params=[path_id("Application id.")],
+        body=body_of({"document_id": text(64)}),
+        ok=ref("Application"),
     )
     return api.document()

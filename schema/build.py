@@ -20,6 +20,7 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from schema.errors import is_expected
+from schema.guards import OperationGuards
 from schema.mutation import Mutation
 from schema.query import Query
 
@@ -52,6 +53,7 @@ def create_schema(
     # Factories, not instances: an extension holds the execution context, so each request needs its own.
     # The parse and validation caches live at module level inside Strawberry and are shared all the same.
     extensions: list[Callable[[], SchemaExtension]] = [
+        OperationGuards,
         partial(MaxTokensLimiter, max_token_count=max_tokens),
         partial(ParserCache, maxsize=_CACHE_SIZE),
         partial(ValidationCache, maxsize=_CACHE_SIZE),

@@ -9,6 +9,7 @@ import strawberry
 
 from gateway.errors import NotFound
 from resolvers import applications as resolve_applications
+from resolvers import bank as resolve_bank
 from resolvers import billing as resolve_billing
 from resolvers import clients as resolve_clients
 from resolvers import documents as resolve_documents
@@ -18,6 +19,7 @@ from resolvers import staff as resolve_staff
 from resolvers import viewer as resolve_viewer
 from resolvers.context import Context
 from schema.applications import Application
+from schema.bank import SettlementStatus
 from schema.base import Node, from_global_id, raw_id
 from schema.billing import Invoice, Payment, PriceListItem
 from schema.clients import Client, Representative
@@ -85,6 +87,16 @@ class Query:
     @strawberry.field(description="The state price list for radio-frequency services (public).")
     async def price_list(self, info: Info) -> list[PriceListItem]:
         return [PriceListItem.from_record(r) for r in await resolve_billing.price_list(info.context)]
+
+    @strawberry.field(
+        description="Partner banks only: the settlement status of a client that has an agreement with your "
+        "bank, by an invoice's RF payment reference or by the client's code. Anything else is NOT_FOUND."
+    )
+    async def settlement_status(
+        self, info: Info, payment_reference: str | None = None, client_code: str | None = None
+    ) -> SettlementStatus | None:
+        settlement = await resolve_bank.settlement_status(info.context, payment_reference, client_code)
+        return SettlementStatus.from_settlement(settlement)
 
     @strawberry.field(description="The terms of use: current version and history (public).")
     def terms_of_use(self) -> TermsOfUse:

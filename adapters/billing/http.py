@@ -10,9 +10,10 @@ from adapters.billing.records import (
     ClientRecord,
     InvoiceRecord,
     PaymentRecord,
+    PaymentSessionRecord,
     PriceListItemRecord,
 )
-from adapters.http import HttpAdapter
+from adapters.http import HttpAdapter, path_of
 from adapters.paging import Page
 
 
@@ -56,3 +57,34 @@ class HttpBilling(HttpAdapter):
         """The client ids that have an agreement with partner bank ``bank_id``."""
         agreements = await self._list("/agreements", _Agreement, {"bank_id": bank_id})
         return frozenset(agreement.client_id for agreement in agreements if agreement.bank_id == bank_id)
+
+    async def client_by_code(self, code: str) -> ClientRecord | None:
+        return await self._lookup("/clients", ClientRecord, {"code": code})
+
+    async def invoice_by_reference(self, reference: str) -> InvoiceRecord | None:
+        return await self._lookup("/invoices", InvoiceRecord, {"payment_reference": reference})
+
+    async def payment_session(self, session_id: str) -> PaymentSessionRecord:
+        return await self._one(path_of("/payment-sessions/{}", session_id), PaymentSessionRecord)
+
+    async def update_contact(
+        self,
+        client_id: str,
+        *,
+        email: str | None,
+        phone: str | None,
+        address: str | None,
+        idempotency_key: str,
+    ) -> ClientRecord:
+        fields = {"email": email, "phone": phone, "address": address}
+        body = {name: value for name, value in fields.items() if value is not None}
+        path = path_of("/clients/{}", client_id)
+        return await self._write("PATCH", path, body, ClientRecord, idempotency_key=idempotency_key)
+
+    async def create_payment_session(
+        self, client_id: str, invoice_ids: Sequence[str], *, return_url: str, idempotency_key: str
+    ) -> PaymentSessionRecord:
+        body = {"client_id": client_id, "invoice_ids": list(invoice_ids), "return_url": return_url}
+        return await self._write(
+            "POST", "/payment-sessions", body, PaymentSessionRecord, idempotency_key=idempotency_key
+        )

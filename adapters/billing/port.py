@@ -10,6 +10,7 @@ from adapters.billing.records import (
     ClientRecord,
     InvoiceRecord,
     PaymentRecord,
+    PaymentSessionRecord,
     PriceListItemRecord,
 )
 from adapters.paging import Page
@@ -39,6 +40,43 @@ class BillingPort(Protocol):
     async def balances(self, client_ids: Sequence[str]) -> Mapping[str, BalanceRecord]: ...
 
     async def price_list(self) -> Sequence[PriceListItemRecord]: ...
+
+    async def agreements(self, bank_id: str) -> frozenset[str]:
+        """The client ids that have an agreement with partner bank ``bank_id``."""
+        ...
+
+    async def client_by_code(self, code: str) -> ClientRecord | None:
+        """The client with that personal code or registration number, ``None`` if there is none."""
+        ...
+
+    async def invoice_by_reference(self, reference: str) -> InvoiceRecord | None:
+        """The invoice with that RF payment reference, ``None`` if there is none."""
+        ...
+
+    async def payment_session(self, session_id: str) -> PaymentSessionRecord:
+        """One payment session (an OPEN one past expiry reads EXPIRED); ``UpstreamNotFound`` if unknown."""
+        ...
+
+    # Writes are sent once and never retried here; a caller that retries (e.g. after UpstreamUnavailable)
+    # must reuse the same ``idempotency_key`` so the system makes the change at most once.
+
+    async def update_contact(
+        self,
+        client_id: str,
+        *,
+        email: str | None,
+        phone: str | None,
+        address: str | None,
+        idempotency_key: str,
+    ) -> ClientRecord:
+        """Change the non-``None`` contact details; ``UpstreamRejected`` with the reason if invalid."""
+        ...
+
+    async def create_payment_session(
+        self, client_id: str, invoice_ids: Sequence[str], *, return_url: str, idempotency_key: str
+    ) -> PaymentSessionRecord:
+        """Open a session paying those invoices in full at the partner bank (``redirect_url`` is its page)."""
+        ...
 
     async def ping(self) -> None:
         """Raise ``UpstreamUnavailable`` unless the system answers its health check."""

@@ -76,3 +76,19 @@ class PriceListItemRecord:
     price: Decimal
     currency: str
     vat_rate: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentSessionRecord:
+    """A payment of some of a client's invoices at the partner bank, from opening to completion."""
+
+    id: str
+    client_id: str
+    invoice_ids: tuple[str, ...]
+    amount: Decimal  # sum of the invoices' outstanding amounts when the session was opened
+    currency: str
+    status: str  # OPEN | COMPLETED | CANCELLED | EXPIRED
+    redirect_url: str  # the bank's payment page for this session
+    return_url: str  # where the bank sends the payer back afterwards
+    expires_at: datetime
+    created_at: datetime

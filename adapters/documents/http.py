@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping, Sequence
-from urllib.parse import quote
 
 from adapters.documents.records import ContentStream, DocumentRecord
-from adapters.http import HttpAdapter
+from adapters.http import HttpAdapter, path_of
 from adapters.paging import Page
 
 
@@ -29,5 +29,28 @@ class HttpDocuments(HttpAdapter):
 
     async def open_content(self, document_id: str) -> ContentStream:
         """Start the download of a document's bytes; ``UpstreamNotFound`` when there is no such document."""
-        # Quoted whole so an id can never reach another path of the store.
-        return await self.client.stream(f"/documents/{quote(document_id, safe='')}/content")
+        return await self.client.stream(path_of("/documents/{}/content", document_id))
+
+    async def create_document(
+        self,
+        *,
+        owner_id: str,
+        kind: str,
+        title: str,
+        mime_type: str,
+        content: bytes,
+        permit_id: str | None = None,
+        invoice_id: str | None = None,
+        application_id: str | None = None,
+        idempotency_key: str,
+    ) -> DocumentRecord:
+        body = {
+            "owner_id": owner_id,
+            "kind": kind,
+            "title": title,
+            "mime_type": mime_type,
+            "content_base64": base64.b64encode(content).decode("ascii"),
+        }
+        links = {"permit_id": permit_id, "invoice_id": invoice_id, "application_id": application_id}
+        body.update({name: value for name, value in links.items() if value is not None})
+        return await self._write("POST", "/documents", body, DocumentRecord, idempotency_key=idempotency_key)

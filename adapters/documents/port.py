@@ -26,6 +26,22 @@ class DocumentsPort(Protocol):
         """Start streaming a document's bytes; ``UpstreamNotFound`` when there is no such document."""
         ...
 
+    async def create_document(
+        self,
+        *,
+        owner_id: str,
+        kind: str,
+        title: str,
+        mime_type: str,
+        content: bytes,
+        permit_id: str | None = None,
+        invoice_id: str | None = None,
+        application_id: str | None = None,
+        idempotency_key: str,
+    ) -> DocumentRecord:
+        """Store a document (at most 10 MiB); sent once, so a caller that retries must reuse the key."""
+        ...
+
     async def ping(self) -> None:
         """Raise ``UpstreamUnavailable`` unless the store answers its health check."""
         ...

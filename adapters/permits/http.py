@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 
-from adapters.http import HttpAdapter
+from adapters.http import HttpAdapter, path_of
 from adapters.paging import Page
-from adapters.permits.records import ApplicationRecord, PermitRecord, StationRecord
+from adapters.permits.records import ApplicationRecord, PermitRecord, ReceiptRecord, StationRecord
 
 
 class HttpPermits(HttpAdapter):
@@ -43,3 +44,35 @@ class HttpPermits(HttpAdapter):
     ) -> Mapping[str, Page[ApplicationRecord]]:
         filters = {"limit": limit, "after": after}
         return await self._pages("/applications", "client_ids", client_ids, ApplicationRecord, filters)
+
+    async def create_application(
+        self,
+        *,
+        client_id: str,
+        kind: str,
+        subject: str,
+        body: str,
+        permit_id: str | None,
+        submitted_by: str,
+        receipt: ReceiptRecord,
+        idempotency_key: str,
+    ) -> ApplicationRecord:
+        submission = {
+            "client_id": client_id,
+            "kind": kind,
+            "subject": subject,
+            "body": body,
+            "permit_id": permit_id,
+            "submitted_by": submitted_by,
+            "receipt": asdict(receipt),  # signed_at goes out in ISO 8601 with its offset
+        }
+        return await self._write(
+            "POST", "/applications", submission, ApplicationRecord, idempotency_key=idempotency_key
+        )
+
+    async def attach_receipt_document(
+        self, application_id: str, document_id: str, *, idempotency_key: str
+    ) -> ApplicationRecord:
+        path = path_of("/applications/{}/receipt", application_id)
+        body = {"document_id": document_id}
+        return await self._write("PATCH", path, body, ApplicationRecord, idempotency_key=idempotency_key)

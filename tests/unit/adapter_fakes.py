@@ -256,9 +256,8 @@ class FakeUpstream:
 
 
 class FakeWrites:
-    """Answers writes (and single reads) with canned ``(status, json)`` per ``(method, path)``, logging them.
-
-    Unknown routes answer 404 like the systems do.
+    """Answers writes (and single reads) with canned ``(status, json)`` per ``(method, raw path)``, logging
+    them. Unknown routes answer 404 like the systems do.
     """
 
     def __init__(self, answers: dict[tuple[str, str], tuple[int, Any]]) -> None:
@@ -267,7 +266,7 @@ class FakeWrites:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        key = (request.method, request.url.path.removeprefix(PREFIX))
+        key = (request.method, self.path())
         status, body = self.answers.get(key, (404, {"error": "not_found", "detail": "no such path"}))
         return httpx.Response(status, json=body)
 
@@ -276,5 +275,5 @@ class FakeWrites:
         return json.loads(self.requests[index].content)
 
     def path(self, index: int = -1) -> str:
-        """The raw path of a logged request below the system's base URL (percent-escapes kept)."""
-        return self.requests[index].url.raw_path.decode().removeprefix(PREFIX)
+        """The raw path of a logged request below the system's base URL (percent-escapes kept, no query)."""
+        return self.requests[index].url.raw_path.decode().split("?")[0].removeprefix(PREFIX)

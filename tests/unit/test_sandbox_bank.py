@@ -22,6 +22,7 @@ from starlette.routing import Mount, Route
 from sandbox.app import SandboxSystems, build_sandbox
 from sandbox.bank import PartnerBanks, banks_of, create_bank_app
 from sandbox.keys import new_signing_key
+from sandbox.personas import JANIS_CLIENT
 
 HOST = "http://portal.example"
 JANIS = "140385-12341"
@@ -158,10 +159,18 @@ async def test_make_assertion_options(http: httpx.AsyncClient, systems: SandboxS
 
 def fake_billing(answers: dict[str, Response], calls: list[str]) -> Starlette:
     async def finish(request: Request) -> Response:
-        calls.append(request.url.path)
+        calls.append(f"{request.url.path} {request.headers.get('idempotency-key')}")
         return answers[request.path_params["id"]]
 
-    return Starlette(routes=[Route("/payment-sessions/{id}/{action}", finish, methods=["POST"])])
+    async def session(request: Request) -> Response:
+        return JSONResponse({"error": "not_found"}, status_code=404)
+
+    return Starlette(
+        routes=[
+            Route("/payment-sessions/{id}", session, methods=["GET"]),
+            Route("/payment-sessions/{id}/{action}", finish, methods=["POST"]),
+        ]
+    )
 
 
 async def test_payment_pages_call_billing() -> None:
@@ -173,15 +182,10 @@ async def test_payment_pages_call_billing() -> None:
         "S4": JSONResponse({"error": "conflict"}, status_code=409),
         "S5": JSONResponse({"error": "unavailable"}, status_code=503),
     }
-    app = Starlette(
-        routes=[Mount("/sandbox/bank", app=create_bank_app(billing=fake_billing(answers, calls)))]
-    )
+    bank = create_bank_app(billing=fake_billing(answers, calls))
+    app = Starlette(routes=[Mount("/sandbox/bank", app=bank)])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=HOST) as client:
-        page = await client.get("/sandbox/bank/pay/S1")
-        assert page.status_code == 200 and "S1" in page.text
-        assert 'action="/sandbox/bank/pay/S1/complete"' in page.text
-        assert 'action="/sandbox/bank/pay/S1/cancel"' in page.text
-        assert ">Pay<" in page.text and ">Cancel<" in page.text
+        assert (await client.get("/sandbox/bank/pay/S1")).status_code == 404  # billing does not know it
         paid = await client.post("/sandbox/bank/pay/S1/complete")
         assert paid.status_code == 303 and paid.headers["location"] == "https://portal.example/paid"
         cancelled = await client.post("/sandbox/bank/pay/S2/cancel")
@@ -191,12 +195,41 @@ async def test_payment_pages_call_billing() -> None:
         assert (await client.post("/sandbox/bank/pay/S5/complete")).status_code == 502
         assert (await client.post("/sandbox/bank/pay/S1/refund")).status_code == 404
     assert calls == [
-        "/payment-sessions/S1/complete",
-        "/payment-sessions/S2/cancel",
-        "/payment-sessions/S3/complete",
-        "/payment-sessions/S4/complete",
-        "/payment-sessions/S5/complete",
+        "/payment-sessions/S1/complete bank-S1-complete",
+        "/payment-sessions/S2/cancel bank-S2-cancel",
+        "/payment-sessions/S3/complete bank-S3-complete",
+        "/payment-sessions/S4/complete bank-S4-complete",
+        "/payment-sessions/S5/complete bank-S5-complete",
     ]
+
+
+async def test_payment_through_the_sandbox_billing_system(
+    http: httpx.AsyncClient, systems: SandboxSystems
+) -> None:
+    unpaid = [i.id for i in systems.dataset.invoices_of(JANIS_CLIENT) if i.status in ("UNPAID", "OVERDUE")]
+    opened = await http.post(
+        "/sandbox/billing/payment-sessions",
+        json={"client_id": JANIS_CLIENT, "invoice_ids": unpaid, "return_url": f"{HOST}/back"},
+        headers={"Idempotency-Key": "open-1"},
+    )
+    assert opened.status_code == 201, opened.text
+    session = opened.json()
+    assert session["redirect_url"] == f"{HOST}/sandbox/bank/pay/{session['id']}"
+    page = await http.get(session["redirect_url"])
+    assert page.status_code == 200 and session["id"] in page.text and "OPEN" in page.text
+    assert f'action="/sandbox/bank/pay/{session["id"]}/complete"' in page.text
+    assert f'action="/sandbox/bank/pay/{session["id"]}/cancel"' in page.text
+    assert ">Pay<" in page.text and ">Cancel<" in page.text
+    paid = await http.post(f"/sandbox/bank/pay/{session['id']}/complete")
+    assert paid.status_code == 303 and paid.headers["location"] == f"{HOST}/back"
+    again = await http.post(f"/sandbox/bank/pay/{session['id']}/complete")  # a double click
+    assert again.status_code == 303
+    after = await http.get(f"/sandbox/billing/payment-sessions/{session['id']}")
+    assert after.json()["status"] == "COMPLETED"
+    done = await http.get(session["redirect_url"])
+    assert "COMPLETED" in done.text and ">Pay<" not in done.text
+    assert (await http.post(f"/sandbox/bank/pay/{session['id']}/cancel")).status_code == 409
+    assert (await http.get("/sandbox/bank/pay/PS-nope")).status_code == 404
 
 
 async def test_payment_without_billing_or_with_billing_down() -> None:

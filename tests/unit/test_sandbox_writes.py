@@ -13,13 +13,14 @@ import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 
 from sandbox.app import SandboxSystems, build_sandbox
 from sandbox.common import Faults, build_system_app
 from sandbox.data import build_dataset
 from sandbox.idempotency import write_route
 from sandbox.personas import BALTIJAS_RADIO_CLIENT, ILZE_CLIENT, JANIS_CLIENT
+from tests.unit.sandbox_helpers import mounted_client, send
 
 TODAY = date(2026, 3, 15)
 JANIS_OPEN = ("I100002", "I100003")  # OVERDUE 56.92 and UNPAID 111.90
@@ -33,20 +34,8 @@ def systems() -> SandboxSystems:
 
 @pytest.fixture
 async def http(systems: SandboxSystems) -> AsyncIterator[httpx.AsyncClient]:
-    # Mounted below /sandbox as the gateway does, so the bank's page is /sandbox/bank/pay/<id>.
-    app = Starlette(routes=[Mount("/sandbox", routes=systems.routes())])
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gw.test/sandbox") as client:
+    async with mounted_client(systems) as client:
         yield client
-
-
-async def send(
-    http: httpx.AsyncClient, method: str, url: str, body: Any = None, *, key: str | None, status: int
-) -> httpx.Response:
-    headers = {"Idempotency-Key": key} if key is not None else {}
-    response = await http.request(method, url, json=body, headers=headers)
-    assert response.status_code == status, response.text
-    return response
 
 
 def session_body(client_id: str = JANIS_CLIENT, invoice_ids: Any = JANIS_OPEN, **extra: Any) -> Any:

@@ -1,0 +1,86 @@
+"""Partner banks as machine clients: access tokens from the identity broker, and per-bank rate limits.
+
+A bank gets a token by the client-credentials grant (scope ``settlement:read``) and sends it as a bearer
+token. It is accepted when it is an access token (``typ: at+jwt``, so an ID token with the same audience
+never passes), signed by the broker's current keys, from the broker, for the gateway, unexpired, issued to a
+registered bank, and carrying the scope.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+
+from auth.jwt import InvalidJwt, RemoteKeys, verify
+from gateway.store import Store
+
+SETTLEMENT_SCOPE = "settlement:read"
+
+
+class BankTokens:
+    def __init__(self, keys: RemoteKeys, *, issuer: str, audience: str, banks: Iterable[str]) -> None:
+        self.keys = keys
+        self.issuer = issuer
+        self.audience = audience
+        self.banks = frozenset(banks)
+
+    async def bank_of(self, token: str) -> str:
+        """The bank id the token was issued to; ``InvalidJwt`` for anything not acceptable."""
+        claims = await verify(
+            token,
+            self.keys,
+            issuers=[self.issuer],
+            audience=self.audience,
+            required=("client_id", "scope"),
+            typ="at+jwt",
+        )
+        bank_id = claims.get("client_id")
+        if not isinstance(bank_id, str) or bank_id not in self.banks:
+            raise InvalidJwt(f"not a registered bank: {bank_id!r}")
+        if SETTLEMENT_SCOPE not in str(claims.get("scope", "")).split():
+            raise InvalidJwt(f"the token lacks the scope {SETTLEMENT_SCOPE}")
+        return bank_id
+
+
+def looks_like_jwt(token: str) -> bool:
+    return token.count(".") == 2 and token.startswith("ey")
+
+
+class RateLimits:
+    """A sliding window per bank, counted in the shared store so that every instance counts together.
+
+    The window is approximated from two fixed windows (the current one and the previous one, weighted by how
+    much of it still overlaps), which needs one atomic increment per request and no clock agreement beyond
+    the store's.
+    """
+
+    def __init__(
+        self, store: Store, default: tuple[int, int], per_bank: Mapping[str, tuple[int, int]]
+    ) -> None:
+        self.store = store
+        self.default = default
+        self.per_bank = dict(per_bank)
+
+    async def retry_after(self, bank_id: str, now: float | None = None) -> int | None:
+        """Count one request; None when it is within the limit, else the seconds to wait."""
+        limit, window = self.per_bank.get(bank_id, self.default)
+        now = time.time() if now is None else now
+        current = int(now // window)
+        count = await self.store.incr(f"rate:{bank_id}:{current}", ttl=2 * window)
+        previous = int(await self.store.get(f"rate:{bank_id}:{current - 1}") or 0)
+        elapsed = (now % window) / window
+        if previous * (1 - elapsed) + count <= limit:
+            return None
+        return max(1, int(window - now % window))
+
+
+def parse_limit(text: str) -> tuple[int, int]:
+    """``120/60`` → 120 requests per 60 seconds."""
+    count, _, seconds = text.partition("/")
+    try:
+        parsed = int(count), int(seconds or "60")
+    except ValueError:
+        raise SystemExit(f"a rate limit is REQUESTS/SECONDS, such as 120/60; got {text!r}") from None
+    if parsed[0] < 1 or parsed[1] < 1:
+        raise SystemExit(f"a rate limit needs positive numbers; got {text!r}")
+    return parsed

@@ -1,0 +1,91 @@
+"""Settlement status for partner banks (the design card's "partner banks fetching settlement status").
+
+A bank reaches only the clients that have an agreement with it in the billing system; any other client, and
+a reference or code that does not exist, is the same ``NOT_FOUND``. Nothing personal beyond the amounts, the
+last payment and the open invoices leaves here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from adapters.billing.records import BalanceRecord, InvoiceRecord
+from adapters.errors import UpstreamError
+from gateway.errors import BadUserInput, Forbidden, NotFound, Unauthenticated, from_upstream
+from resolvers.context import Context
+
+OPEN_STATUSES = ("OVERDUE", "UNPAID", "PARTIALLY_PAID")
+_NOT_FOUND = "No settlement status for this reference or client code."
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    state: str
+    currency: str
+    outstanding: Decimal
+    overdue: Decimal
+    last_payment_at: datetime | None
+    open_invoices: list[InvoiceRecord]
+
+
+def require_bank(ctx: Context) -> str:
+    principal = ctx.principal
+    if principal.kind == "bank" and principal.bank_id:
+        return principal.bank_id
+    if principal.kind == "anonymous":
+        raise Unauthenticated(
+            "Send a partner bank's access token: Authorization: Bearer <token> from the identity broker's "
+            "client-credentials grant with the scope settlement:read."
+        )
+    raise Forbidden("Settlement status is for partner banks; portal users see their balance under `client`.")
+
+
+async def settlement_status(
+    ctx: Context, payment_reference: str | None, client_code: str | None
+) -> Settlement:
+    bank_id = require_bank(ctx)
+    if (payment_reference is None) == (client_code is None):
+        raise BadUserInput("Give exactly one of `paymentReference` and `clientCode`.")
+    billing = ctx.services.billing
+    try:
+        if payment_reference is not None:
+            invoice = await billing.invoice_by_reference(payment_reference.strip().upper().replace(" ", ""))
+            client_id = invoice.client_id if invoice else None
+        else:
+            client = await billing.client_by_code((client_code or "").strip())
+            client_id = client.id if client else None
+        if client_id is None or client_id not in await billing.agreements(bank_id):
+            raise NotFound(_NOT_FOUND)
+        return await _settlement(ctx, client_id)
+    except UpstreamError as exc:
+        raise from_upstream(exc) from exc
+
+
+async def _settlement(ctx: Context, client_id: str) -> Settlement:
+    billing = ctx.services.billing
+    open_pages_future = asyncio.gather(
+        *(billing.invoice_pages([client_id], status=s, limit=100, after=None) for s in OPEN_STATUSES)
+    )
+    balances, payments, open_pages = await asyncio.gather(
+        billing.balances([client_id]),
+        billing.payment_pages([client_id], limit=1, after=None),
+        open_pages_future,
+    )
+    balance: BalanceRecord | None = balances.get(client_id)
+    if balance is None:
+        raise NotFound(_NOT_FOUND)
+    invoices = [i for page in open_pages for i in page[client_id].items if i.outstanding > 0]
+    invoices.sort(key=lambda i: (i.due_on, i.number))
+    last = payments[client_id].items
+    state = "OVERDUE" if balance.overdue > 0 else "OUTSTANDING" if balance.outstanding > 0 else "SETTLED"
+    return Settlement(
+        state=state,
+        currency=balance.currency,
+        outstanding=balance.outstanding,
+        overdue=balance.overdue,
+        last_payment_at=last[0].paid_at if last else None,
+        open_invoices=invoices,
+    )
