@@ -130,3 +130,31 @@ def test_bank_entry_over_http_end_to_end(deployment: tuple[str, str]) -> None:
         assert response.status_code == 303
         replayed = browser.post(f"{gateway_url}/auth/bank/entry", data={"assertion": match.group(1)})
         assert replayed.status_code == 403
+
+
+def test_both_banks_over_http_see_only_their_agreements(deployment: tuple[str, str]) -> None:
+    from schema.trusted import build_registry
+
+    sandbox_url, gateway_url = deployment
+    by_code = next(h for h, e in build_registry().items() if e["name"] == "SettlementByClientCode")
+
+    def ask(bank: str, client_code: str) -> dict[str, object]:
+        token = httpx.post(
+            f"{sandbox_url}/idp/token",
+            data={"grant_type": "client_credentials", "scope": "settlement:read"},
+            auth=(bank, f"{bank}-secret"),
+        ).json()["access_token"]
+        body = {
+            "variables": {"clientCode": client_code},
+            "extensions": {"persistedQuery": {"version": 1, "sha256Hash": by_code}},
+        }
+        answer: dict[str, object] = httpx.post(
+            f"{gateway_url}/graphql", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=10
+        ).json()
+        return answer
+
+    baltijas = "40003571601"
+    seen = ask("demo-bank", baltijas)
+    assert "errors" not in seen and seen["data"]["settlementStatus"]["state"] in ("OUTSTANDING", "OVERDUE")  # type: ignore[index]
+    refused = ask("other-bank", baltijas)
+    assert refused["errors"][0]["extensions"]["code"] == "NOT_FOUND"  # type: ignore[index]
