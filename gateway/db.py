@@ -57,6 +57,52 @@ terms_acceptances = sa.Table(
     sa.Column("ip", sa.String(64)),
 )
 
+# Terms 9, 18, 23.1, 23.3: append-only, each record's hash covers the one before (gateway.audit).
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column(
+        "seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("principal_kind", sa.String(16), nullable=False),  # anonymous | user | staff | bank | system
+    sa.Column("principal", sa.String(254)),  # user id, bank id, or the e-mail tried at a failed login
+    sa.Column("acting_for", sa.String(32)),  # the client id acted for, if any
+    sa.Column("ip", sa.String(64)),
+    sa.Column("user_agent", sa.String(400)),
+    sa.Column("operation", sa.String(100), nullable=False),
+    sa.Column("outcome", sa.String(40), nullable=False),
+    sa.Column("request_id", sa.String(64)),
+    sa.Column("details", sa.Text, nullable=False, server_default="{}"),  # JSON, secrets redacted
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# Side effects that may fail later (mails, archiving receipts): written with their cause, then delivered.
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),  # JSON
+    sa.Column("idempotency_key", sa.String(200), nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("delivered_at", sa.DateTime(timezone=True), index=True),
+    sa.Column("last_error", sa.String(400)),
+)
+
+# The first answer to an idempotent mutation, so that a retry (on any instance, after a restart) repeats it.
+idempotent_requests = sa.Table(
+    "idempotent_requests",
+    metadata,
+    sa.Column("key", sa.String(300), primary_key=True),  # operation, user and the caller's key
+    sa.Column("fingerprint", sa.String(64), nullable=False),  # SHA-256 of the canonical input
+    sa.Column("state", sa.Text, nullable=False),  # JSON: what the retry must reuse (the receipt, ...)
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 schema_migrations = sa.Table(
     "schema_migrations",
     metadata,
@@ -72,8 +118,20 @@ def _initial(conn: sa.Connection) -> None:
     metadata.create_all(conn, tables=[portal_users, mandates, terms_acceptances])
 
 
+def _audit(conn: sa.Connection) -> None:
+    metadata.create_all(conn, tables=[audit_log])
+
+
+def _outbox_and_idempotency(conn: sa.Connection) -> None:
+    metadata.create_all(conn, tables=[outbox, idempotent_requests])
+
+
 # Append only: a migration that has shipped is never edited; a change is a new entry.
-MIGRATIONS: tuple[Migration, ...] = ((1, "accounts, mandates, terms acceptances", _initial),)
+MIGRATIONS: tuple[Migration, ...] = (
+    (1, "accounts, mandates, terms acceptances", _initial),
+    (2, "audit journal", _audit),
+    (3, "outbox, idempotent requests", _outbox_and_idempotency),
+)
 
 # Any constant works, as long as every instance uses the same one.
 _PG_MIGRATION_LOCK = 7_402_310_907
