@@ -10,7 +10,7 @@ PORT ?= 8000
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade "pip==25.3"
-	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev,bench]"
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -33,3 +33,7 @@ schema: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+# The benchmark harness (bench/README.md); a short run: make bench BENCH_ARGS=--quick
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)

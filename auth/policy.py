@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,10 @@ SCOPES = frozenset(
         "REPRESENTATIVES_MANAGE",
     }
 )
+
+
+# Told of every reload with the new version and the file's path: the audit journal records it (API.md).
+OnReload = Callable[[int, str], None]
 
 
 class PolicyError(ValueError):
@@ -76,11 +81,15 @@ class PolicyFile:
 
     The file is looked at no more than once per ``check_every`` seconds; a malformed edit keeps the last good
     policy in force (and is reported by ``last_error``), so a typo never opens or closes access by accident.
+    ``on_reload(version, path)`` is called after each successful reload (not the first load).
     """
 
-    def __init__(self, path: str | Path | None = None, check_every: float = 1.0) -> None:
+    def __init__(
+        self, path: str | Path | None = None, check_every: float = 1.0, on_reload: OnReload | None = None
+    ) -> None:
         self.path = Path(path) if path else DEFAULT_POLICY
         self.check_every = check_every
+        self.on_reload = on_reload
         self.last_error: str | None = None
         self._mtime = os.stat(self.path).st_mtime_ns
         self._policy = Policy.parse(self.path.read_text(encoding="utf-8"))
@@ -103,3 +112,6 @@ class PolicyFile:
             self.last_error = None
         except (OSError, PolicyError) as exc:
             self.last_error = str(exc)
+            return
+        if self.on_reload is not None:
+            self.on_reload(self._policy.version, str(self.path))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from gateway import auth_routes, downloads
+from gateway import audit_routes, auth_routes, downloads
 from gateway.graphql_view import GatewayGraphQL
 from gateway.middleware import RequestIdMiddleware
 from gateway.pages import landing
@@ -54,6 +55,11 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"ready": ready, "checks": status}, status_code=200 if ready else 503)
 
 
+async def receipt_keys(request: Request) -> JSONResponse:
+    """The public key receipts are signed with (terms 20, 31): anyone can check a receipt against it."""
+    return JSONResponse(request.app.state.services.receipts.jwks(), headers={"Cache-Control": "max-age=300"})
+
+
 async def unified_login(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     return await runtime.unified_login.login(request)
@@ -87,9 +93,13 @@ def create_app(
         runtime = await start(settings, store=store, sandbox=sandbox)
         app.state.runtime = runtime
         app.state.services = runtime.services
+        worker = asyncio.create_task(runtime.services.outbox.run(settings.outbox_interval))
         try:
             yield
         finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
             await runtime.aclose()
 
     graphql = GatewayGraphQL(schema, dev=settings.is_dev)
@@ -97,12 +107,14 @@ def create_app(
         Route("/", landing),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz),
+        Route("/.well-known/jwks.json", receipt_keys),
         Route("/readyz", readyz),
         *auth_routes.routes,
         Route("/auth/unified/login", unified_login, methods=["GET"]),
         Route("/auth/unified/callback", unified_callback, methods=["GET"]),
         Route("/auth/bank/entry", bank_entry, methods=["POST"]),
         *downloads.routes,
+        *audit_routes.routes,
     ]
     if sandbox is not None:
         routes += sandbox_routes(sandbox)

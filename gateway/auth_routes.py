@@ -16,6 +16,7 @@ from auth.lockout import Lockout
 from auth.passwords import verify_password
 from auth.sessions import COOKIE_NAME
 from auth.terms import current_terms
+from gateway.audit_routes import audit_request
 from gateway.context import client_ip, session_token
 from gateway.pages import RESET_PAGE
 from resolvers.services import Services
@@ -58,6 +59,7 @@ async def login(request: Request) -> Response:
     lockout = _lockout(services)
     retry_after = await lockout.retry_after(email)
     if retry_after is not None:
+        await _audit_login(request, email, "locked", retryAfter=retry_after)
         return JSONResponse(
             {"error": "locked", "retryAfter": retry_after},
             status_code=423,
@@ -67,10 +69,21 @@ async def login(request: Request) -> Response:
     # The hash is verified even for an unknown e-mail, so both cost the same time.
     if not await verify_password(account.password_hash if account else None, password) or account is None:
         await lockout.failed(email)
+        await _audit_login(request, email, "invalid_credentials")
         return JSONResponse({"error": "invalid_credentials"}, status_code=401)
     if account.state in ("BLOCKED", "TERMINATED"):
+        await _audit_login(request, email, f"account_{account.state.lower()}")
         return JSONResponse({"error": f"account_{account.state.lower()}"}, status_code=403)
     await lockout.succeeded(email)
+    # Written before the session exists: if the journal cannot take it, nobody is logged in unrecorded.
+    await audit_request(
+        request,
+        "auth.login",
+        "ok",
+        principal_kind="staff" if account.is_staff else "user",
+        principal=account.id,
+        details={"email": email, "method": "password"},
+    )
     token, session = await services.sessions.create(account.id)
     await after_login(services, account.id, client_ip(request))
     now = datetime.now(UTC)
@@ -82,6 +95,18 @@ async def login(request: Request) -> Response:
     response = JSONResponse(body)
     set_session_cookie(response, services, token)
     return response
+
+
+async def _audit_login(request: Request, email: str, outcome: str, **details: object) -> None:
+    """A refused password login: the principal is the e-mail tried (the user name); never the password."""
+    await audit_request(
+        request,
+        "auth.login",
+        outcome,
+        principal_kind="anonymous",
+        principal=email,
+        details={"email": email, "method": "password", **details},
+    )
 
 
 async def after_login(services: Services, user_id: str, ip: str | None) -> None:
@@ -117,8 +142,11 @@ def set_session_cookie(response: Response, services: Services, token: str) -> No
 async def logout(request: Request) -> Response:
     services = _services(request)
     token, _ = session_token(request)
-    if token is not None:
-        await services.sessions.end(token)
+    user_id = await services.sessions.end(token) if token is not None else None
+    if user_id is not None:
+        account = await services.accounts.by_id(user_id)
+        kind = "staff" if account is not None and account.is_staff else "user"
+        await audit_request(request, "auth.logout", "ok", principal_kind=kind, principal=user_id)
     response = Response(status_code=204)
     response.delete_cookie(COOKIE_NAME, path="/")
     return response
@@ -147,6 +175,14 @@ async def forgot_password(request: Request) -> Response:
         return JSONResponse(
             {"error": "invalid_request", "detail": 'Send JSON {"email": "..."}.'}, status_code=400
         )
+    # Recorded whatever the e-mail: the journal is for staff, and the answer stays the same for everyone.
+    await audit_request(
+        request,
+        "auth.password.forgot",
+        "accepted",
+        principal_kind="anonymous",
+        principal=email.strip().lower(),
+    )
     task = BackgroundTask(_mail_reset_link, services, email.strip().lower())
     return JSONResponse({"status": "accepted"}, status_code=202, background=task)
 
@@ -168,13 +204,26 @@ async def reset_password(request: Request) -> Response:
             {"error": "invalid_request", "detail": 'Send JSON {"token": "...", "newPassword": "..."}.'},
             status_code=400,
         )
+    # Whose link it is, read before the token is spent; the token itself never reaches the journal.
+    user_id = await services.identity.reset_tokens.peek(token)
+    outcome, answer = "ok", Response(status_code=204)
+    details: dict[str, object] = {}
     try:
         await services.identity.reset_password(token, password)
     except InvalidToken:
-        return JSONResponse({"error": "invalid_token"}, status_code=400)
+        outcome, answer = "invalid_token", JSONResponse({"error": "invalid_token"}, status_code=400)
     except WeakPassword as exc:
-        return JSONResponse({"error": "weak_password", "reasons": exc.reasons}, status_code=400)
-    return Response(status_code=204)
+        outcome, details = "weak_password", {"reasons": exc.reasons}
+        answer = JSONResponse({"error": "weak_password", "reasons": exc.reasons}, status_code=400)
+    await audit_request(
+        request,
+        "auth.password.reset",
+        outcome,
+        principal_kind="user" if user_id else "anonymous",
+        principal=user_id,
+        details=details,
+    )
+    return answer
 
 
 async def reset_page(request: Request) -> HTMLResponse:

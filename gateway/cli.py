@@ -1,4 +1,4 @@
-"""The ``gateway`` command: serve, sandbox, users, schema export (audit commands come with the journal)."""
+"""The ``gateway`` command: serve, sandbox, users, audit, schema export, trusted documents."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 import uvicorn
 
-from gateway import cli_users
+from gateway import cli_audit, cli_users
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -87,6 +87,7 @@ def parser() -> argparse.ArgumentParser:
     sandbox.set_defaults(run=_sandbox)
 
     cli_users.add_parser(sub)
+    cli_audit.add_parser(sub)
 
     trusted = sub.add_parser(
         "trusted-documents", help="regenerate schema/trusted-documents.json from schema/trusted/*.graphql"

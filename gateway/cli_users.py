@@ -1,15 +1,18 @@
 """``gateway users ...``: the staff operations on portal accounts from a shell (terms 5, 10, 12.2, 15.4, 21).
 
 They work on the database and the store the gateway uses (``DATABASE_URL``, ``REDIS_URL``), through the same
-``Identity`` service as the staff mutations.
+``Identity`` service as the staff mutations, and are journalled like them: principal kind "system", principal
+the operating-system user who ran the command (terms 23.3).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import sys
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
@@ -18,14 +21,24 @@ from auth.accounts import Accounts
 from auth.identity import REASONS, AccountError, Identity, NewMandate
 from auth.policy import SCOPES
 from auth.sessions import Sessions
+from gateway.audit import AuditJournal
 from gateway.db import create_engine, migrate, utcnow
 from gateway.mail import create_mailer
 from gateway.settings import Settings
 from gateway.store import create_store
 
+# The names of the staff mutations, so that the journal calls an operation the same wherever it came from.
+OPERATIONS = {
+    "add": "registerPortalUser",
+    "block": "blockUser",
+    "unblock": "unblockUser",
+    "terminate": "terminateUser",
+    "require-password-change": "requirePasswordChange",
+}
+
 
 @asynccontextmanager
-async def identity_service() -> AsyncIterator[Identity]:
+async def identity_service() -> AsyncIterator[tuple[Identity, AuditJournal]]:
     settings = Settings.from_env()
     engine = create_engine(settings.database_url)
     await migrate(engine)
@@ -33,7 +46,7 @@ async def identity_service() -> AsyncIterator[Identity]:
     sessions = Sessions(store, settings.session_idle_seconds, settings.session_absolute_seconds)
     mailer = create_mailer(settings.smtp_url, Path(settings.outbox_dir))
     try:
-        yield Identity(Accounts(engine), sessions, store, mailer, settings.public_url)
+        yield Identity(Accounts(engine), sessions, store, mailer, settings.public_url), AuditJournal(engine)
     finally:
         await store.close()
         await engine.dispose()
@@ -52,38 +65,85 @@ def parse_mandate(text: str) -> NewMandate:
     return NewMandate(parts[0], scopes, until)
 
 
+def _operator() -> str:
+    """Who ran the command, as the operating system knows them."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for the uid (containers)
+        return "cli:unknown"
+
+
+def _details(args: argparse.Namespace) -> dict[str, object]:
+    """The command's arguments, as the mutations' inputs would be (the journal redacts the personal code)."""
+    skip = ("run", "command", "users_command", "mandate")
+    details: dict[str, object] = {k: v for k, v in vars(args).items() if k not in skip and v is not None}
+    if getattr(args, "mandate", None):
+        details["mandates"] = [
+            {"clientId": m.client_id, "scopes": list(m.scopes), "validUntil": m.valid_until}
+            for m in args.mandate
+        ]
+    return details
+
+
+Recorder = Callable[..., Awaitable[None]]
+
+
 async def _run(args: argparse.Namespace) -> int:
-    async with identity_service() as identity:
-        accounts = identity.accounts
-        if args.users_command == "add":
-            account = await identity.register(
-                email=args.email,
-                full_name=args.name,
-                phone=args.phone,
-                personal_code=args.personal_code,
-                self_client_id=args.self_client,
-                mandates=args.mandate or [],
-                granted_by=None,
-                today=utcnow().date(),
-                role="STAFF" if args.staff else "USER",
+    async with identity_service() as (identity, journal):
+        details = _details(args)
+
+        async def record(outcome: str, **more: object) -> None:
+            await journal.record(
+                principal_kind="system",
+                principal=_operator(),
+                user_agent="gateway-cli",
+                operation=OPERATIONS[args.users_command],
+                outcome=outcome,
+                request_id=uuid.uuid4().hex,
+                details={**details, **more},
             )
-            print(f"registered {account.email} ({account.id}); a first-password link was mailed")
-            return 0
-        found = await accounts.by_email(args.email)
-        if found is None:
-            print(f"no portal user with the e-mail {args.email}", file=sys.stderr)
-            return 1
-        if args.users_command == "require-password-change":
-            await identity.require_password_change(found.id)
-            print(f"{found.email} must change the password at the next login")
-            return 0
-        state = {"block": "BLOCKED", "unblock": "ACTIVE", "terminate": "TERMINATED"}[args.users_command]
-        updated = await identity.set_state(found.id, state, getattr(args, "reason", None))
-        print(
-            f"{updated.email}: {updated.state}"
-            + (f" ({updated.state_reason})" if updated.state_reason else "")
+
+        try:
+            return await _apply(args, identity, record)
+        except AccountError as exc:
+            # A refusal is evidence as much as a change (terms 23.3); run() prints the message.
+            await record("bad_user_input", error=str(exc))
+            raise
+
+
+async def _apply(args: argparse.Namespace, identity: Identity, record: Recorder) -> int:
+    if args.users_command == "add":
+        account = await identity.register(
+            email=args.email,
+            full_name=args.name,
+            phone=args.phone,
+            personal_code=args.personal_code,
+            self_client_id=args.self_client,
+            mandates=args.mandate or [],
+            granted_by=None,
+            today=utcnow().date(),
+            role="STAFF" if args.staff else "USER",
         )
+        await record("ok", userId=account.id)
+        print(f"registered {account.email} ({account.id}); a first-password link was mailed")
         return 0
+    found = await identity.accounts.by_email(args.email)
+    if found is None:
+        await record("not_found")
+        print(f"no portal user with the e-mail {args.email}", file=sys.stderr)
+        return 1
+    if args.users_command == "require-password-change":
+        await identity.require_password_change(found.id)
+        await record("ok", userId=found.id)
+        print(f"{found.email} must change the password at the next login")
+        return 0
+    state = {"block": "BLOCKED", "unblock": "ACTIVE", "terminate": "TERMINATED"}[args.users_command]
+    updated = await identity.set_state(found.id, state, getattr(args, "reason", None))
+    await record("ok", userId=found.id)
+    print(
+        f"{updated.email}: {updated.state}" + (f" ({updated.state_reason})" if updated.state_reason else "")
+    )
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:

@@ -103,6 +103,17 @@ idempotent_requests = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# Terms 16.3: what users report about the portal; mailed to support through the outbox as well.
+portal_issues = sa.Table(
+    "portal_issues",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("user_id", sa.String(36), sa.ForeignKey("portal_users.id"), nullable=False),
+    sa.Column("page", sa.String(500)),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 schema_migrations = sa.Table(
     "schema_migrations",
     metadata,
@@ -123,14 +134,14 @@ def _audit(conn: sa.Connection) -> None:
 
 
 def _outbox_and_idempotency(conn: sa.Connection) -> None:
-    metadata.create_all(conn, tables=[outbox, idempotent_requests])
+    metadata.create_all(conn, tables=[outbox, idempotent_requests, portal_issues])
 
 
 # Append only: a migration that has shipped is never edited; a change is a new entry.
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "accounts, mandates, terms acceptances", _initial),
     (2, "audit journal", _audit),
-    (3, "outbox, idempotent requests", _outbox_and_idempotency),
+    (3, "outbox, idempotent requests, portal issues", _outbox_and_idempotency),
 )
 
 # Any constant works, as long as every instance uses the same one.

@@ -68,6 +68,8 @@ class Settings:
     frontend_url: str = "/"
     public_url: str = "http://127.0.0.1:8000"  # where mailed links point
     outbox_dir: str = str(VAR_DIR / "outbox")  # mails land here when SMTP_URL is unset
+    receipt_key_file: str = str(VAR_DIR / "receipt-key.json")  # the private JWK that signs receipts
+    outbox_interval: float = 2.0  # seconds between the outbox worker's rounds when nothing wakes it
     policy_file: str | None = None
     session_idle_seconds: int = 30 * 60
     session_absolute_seconds: int = 12 * 3600
@@ -119,6 +121,7 @@ class Settings:
             session_idle_seconds=_int("SESSION_IDLE_SECONDS", 30 * 60),
             session_absolute_seconds=_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600),
             lockout_seconds=_int("LOCKOUT_SECONDS", 15 * 60),
+            receipt_key_file=_env("RECEIPT_KEY_FILE", str(VAR_DIR / "receipt-key.json")) or "",
             upstream_timeout_seconds=float(_env("UPSTREAM_TIMEOUT_SECONDS", "5") or "5"),
             batching=_env("GATEWAY_BATCHING", "on") != "off",
             seed_personas=_env("GATEWAY_SEED_PERSONAS") == "1",

@@ -23,10 +23,15 @@ from auth.identity import Identity
 from auth.jwt import RemoteKeys
 from auth.links import LinkSigner
 from auth.policy import PolicyFile
+from auth.receipts import ReceiptSigner
 from auth.sessions import Sessions
+from gateway import side_effects
+from gateway.audit import AuditJournal
 from gateway.bank_entry import BankEntry
 from gateway.db import create_engine, migrate
+from gateway.idempotency import IdempotentRequests
 from gateway.mail import create_mailer
+from gateway.outbox import Outbox
 from gateway.settings import Settings
 from gateway.store import Store, create_store
 from gateway.unified_login import UnifiedLogin
@@ -161,10 +166,13 @@ async def start(settings: Settings, *, store: Store | None = None, sandbox: Any 
         if url:
             upstreams[system] = UpstreamClient(system, url, timeouts=_timeouts(settings))
         else:
-            app = getattr(sandbox, system)
-            transport = httpx.ASGITransport(app=app)
+            # In process, but at the address browsers know: links the systems make (a bank's payment page)
+            # then point at the gateway's /sandbox mount.
             upstreams[system] = UpstreamClient(
-                system, f"http://{system}.sandbox", transport=transport, timeouts=_timeouts(settings)
+                system,
+                f"{sandbox_url(settings)}/{system}",
+                transport=_in_process(sandbox),
+                timeouts=_timeouts(settings),
             )
     engine = create_engine(settings.database_url)
     await migrate(engine)
@@ -196,7 +204,13 @@ async def start(settings: Settings, *, store: Store | None = None, sandbox: Any 
             {bank: parse_limit(limit) for bank, limit in settings.bank_rate_limits},
         ),
         trusted=TrustedDocuments(),
+        receipts=ReceiptSigner.from_file(Path(settings.receipt_key_file)),
+        idempotency=IdempotentRequests(engine),
+        outbox=Outbox(engine),
+        audit=AuditJournal(engine),
     )
+    services.policy.on_reload = services.audit.policy_reloaded
+    services.outbox.handlers.update(side_effects.handlers(services))
     unified_login, bank_entry = _identity_providers(settings, services, sandbox)
     return Runtime(
         services=services,

@@ -1,4 +1,4 @@
-"""The representatives (mandates) of a client (terms 6)."""
+"""The representatives (mandates) of a client (terms 6); granting and revoking are journalled."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import date
 from auth.accounts import RepresentativeRow
 from gateway.db import utcnow
 from gateway.errors import BadUserInput, Forbidden, NotFound
+from resolvers.audit import audited
 from resolvers.context import Context
 
 
@@ -31,6 +32,16 @@ async def grant(
 
     A user who holds a mandate for the client already gets the new one in its place.
     """
+    details = {"clientId": client_id, "email": email, "scopes": scopes, "validUntil": valid_until}
+    async with audited(ctx, "grantRepresentative", details, acting_for=client_id) as note:
+        granted = await _grant(ctx, client_id, email, scopes, valid_until)
+        note.details["representativeId"] = granted.mandate.id
+    return granted
+
+
+async def _grant(
+    ctx: Context, client_id: str, email: str, scopes: list[str], valid_until: date | None
+) -> RepresentativeRow:
     client = await ctx.principal.require(client_id, "REPRESENTATIVES_MANAGE")
     granter = ctx.principal.require_fresh_password()
     own = await ctx.principal.scopes_on(client)
@@ -69,9 +80,12 @@ async def grant(
 
 async def revoke(ctx: Context, client_id: str, mandate_id: str) -> bool:
     """Felt on the next request of the representative, on every instance: mandates are read per request."""
-    await ctx.principal.require(client_id, "REPRESENTATIVES_MANAGE")
-    ctx.principal.require_fresh_password()
-    mandate = await ctx.services.accounts.mandate_by_id(mandate_id)
-    if mandate is None or mandate.client_id != client_id:
-        raise NotFound("No such representative of this client.")
-    return await ctx.services.accounts.revoke_mandate(mandate_id) or mandate.revoked_at is not None
+    details = {"clientId": client_id, "representativeId": mandate_id}
+    async with audited(ctx, "revokeRepresentative", details, acting_for=client_id):
+        await ctx.principal.require(client_id, "REPRESENTATIVES_MANAGE")
+        ctx.principal.require_fresh_password()
+        mandate = await ctx.services.accounts.mandate_by_id(mandate_id)
+        if mandate is None or mandate.client_id != client_id:
+            raise NotFound("No such representative of this client.")
+        revoked = await ctx.services.accounts.revoke_mandate(mandate_id) or mandate.revoked_at is not None
+    return revoked

@@ -12,8 +12,12 @@ from auth.banks import BankTokens, RateLimits
 from auth.identity import Identity
 from auth.links import LinkSigner
 from auth.policy import PolicyFile
+from auth.receipts import ReceiptSigner
 from auth.sessions import Sessions
+from gateway.audit import AuditJournal
+from gateway.idempotency import IdempotentRequests
 from gateway.mail import Mailer
+from gateway.outbox import Outbox
 from gateway.settings import Settings
 from gateway.store import Store
 from schema.trusted import TrustedDocuments
@@ -35,3 +39,7 @@ class Services:
     bank_tokens: BankTokens
     rate_limits: RateLimits
     trusted: TrustedDocuments
+    receipts: ReceiptSigner
+    idempotency: IdempotentRequests
+    outbox: Outbox
+    audit: AuditJournal

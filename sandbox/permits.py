@@ -47,7 +47,7 @@ from sandbox.openapi import (
     ref,
     text,
 )
-from sandbox.seed_content import APPLICATION_KINDS, SERVICE_TYPES
+from sandbox.seed_content import ACCEPTED_APPLICATION_KINDS, SERVICE_TYPES
 
 PERMIT_STATUSES = ("VALID", "SUSPENDED", "EXPIRED", "CANCELLED")
 PERMIT_ORDER = Ordering(key=lambda p: p.number, record_id=lambda p: p.id, descending=False)
@@ -114,7 +114,7 @@ def create_app(dataset: Dataset, faults: Faults | None = None) -> Starlette:
         body = await read_body(request, required=SUBMISSION_FIELDS, optional=("permit_id",))
         application = ds.submit_application(
             client_id=body.text("client_id", max_length=64),
-            kind=body.choice("kind", APPLICATION_KINDS),
+            kind=body.choice("kind", ACCEPTED_APPLICATION_KINDS),
             subject=body.text("subject", max_length=200),
             body=body.text("body", max_length=20000),
             permit_id=body.optional_text("permit_id", max_length=64),
@@ -164,7 +164,7 @@ def openapi_document() -> dict[str, Any]:
     api.record(
         ApplicationRecord,
         enums={
-            "kind": APPLICATION_KINDS,
+            "kind": ACCEPTED_APPLICATION_KINDS,
             "status": ("SUBMITTED", "IN_REVIEW", "APPROVED", "REJECTED"),
         },
     )
@@ -229,7 +229,7 @@ def openapi_document() -> dict[str, Any]:
         body=body_of(
             {
                 "client_id": text(64),
-                "kind": {"type": "string", "enum": list(APPLICATION_KINDS)},
+                "kind": {"type": "string", "enum": list(ACCEPTED_APPLICATION_KINDS)},
                 "subject": text(200),
                 "body": text(20000),
                 "submitted_by": text(200),

@@ -226,6 +226,8 @@ COMPANY_SECOND = (
 # fmt: on
 
 APPLICATION_KINDS = ("NEW_PERMIT", "AMEND_PERMIT", "RENEW_PERMIT", "CANCEL_PERMIT", "SERVICE_REGISTRATION")
+# Every kind the registry accepts; the seed data draws from the ones above, which have sample texts.
+ACCEPTED_APPLICATION_KINDS = (*APPLICATION_KINDS, "SERVICE_CANCELLATION", "FREE_FORM")
 
 APPLICATION_SUBJECTS = {
     "NEW_PERMIT": "Jaunas radioiekārtas lietošanas atļaujas pieprasījums",

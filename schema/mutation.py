@@ -1,22 +1,27 @@
-"""The root mutation: the viewer's own account, representatives, and staff operations.
-
-The write side of the portal (applications, payments, reports, contact data) comes with its issue.
-"""
+"""The root mutation: the write side, the viewer's own account, representatives, staff operations."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 
+from resolvers import applications as resolve_applications
+from resolvers import contacts as resolve_contacts
 from resolvers import identity as resolve_identity
+from resolvers import payments as resolve_payments
+from resolvers import reports as resolve_reports
 from resolvers import representatives as resolve_representatives
 from resolvers import staff as resolve_staff
 from resolvers.context import Context
+from schema.applications import Application
 from schema.base import raw_id
-from schema.clients import Representative
-from schema.enums import AccountStateReason, Scope
+from schema.clients import Client, Representative
+from schema.documents import Document
+from schema.enums import AccountStateReason, ReportKind, Scope
 from schema.viewer import PortalUser, Viewer
+from schema.writes import ApplicationInput, ContactInfoInput, PaymentSession
 
 Info = strawberry.Info[Context, None]
 
@@ -50,8 +55,80 @@ def _values(scopes: list[Scope]) -> list[str]:
     return [s.value for s in scopes]
 
 
-@strawberry.type(description="Changes: your own account, representatives, and staff operations.")
+@strawberry.type(
+    description="Changes: applications, payments, reports, contact data, accounts, representatives."
+)
 class Mutation:
+    @strawberry.mutation(
+        description="Submit an application for a client (APPLICATIONS_SUBMIT). `confirm: true` is required: "
+        "it binds the client as if signed by hand (terms 20, 31). The same `idempotencyKey` returns the same "
+        "application. The receipt is signed at once; its PDF arrives in the document store shortly after."
+    )
+    async def submit_application(
+        self,
+        info: Info,
+        client_id: strawberry.ID,
+        input: ApplicationInput,
+        confirm: bool,
+        idempotency_key: str,
+    ) -> Application:
+        record = await resolve_applications.submit(
+            info.context,
+            raw_id(client_id, "Client"),
+            kind=input.kind.value,
+            subject=input.subject,
+            body=input.body,
+            permit_id=raw_id(input.permit_id, "Permit") if input.permit_id else None,
+            confirm=confirm,
+            idempotency_key=idempotency_key,
+        )
+        return Application.from_record(record)
+
+    @strawberry.mutation(
+        description="Pay invoices of a client at the partner bank (PAYMENTS_MAKE; terms 2.11). The same "
+        "`idempotencyKey` returns the same session."
+    )
+    async def initiate_payment(
+        self, info: Info, client_id: strawberry.ID, invoice_ids: list[strawberry.ID], idempotency_key: str
+    ) -> PaymentSession:
+        record = await resolve_payments.initiate(
+            info.context,
+            raw_id(client_id, "Client"),
+            [raw_id(i, "Invoice") for i in invoice_ids],
+            idempotency_key,
+        )
+        return PaymentSession.from_record(record)
+
+    @strawberry.mutation(
+        description="Generate a PDF report for a period (REPORTS_GENERATE): a STATEMENT, or for legal "
+        "persons a RECONCILIATION statement. It is stored with the client's documents."
+    )
+    async def generate_report(
+        self,
+        info: Info,
+        client_id: strawberry.ID,
+        kind: ReportKind,
+        from_: Annotated[date, strawberry.argument(name="from")],
+        to: date,
+    ) -> Document:
+        record = await resolve_reports.generate(
+            info.context, raw_id(client_id, "Client"), kind.value, from_, to
+        )
+        return Document.from_record(record)
+
+    @strawberry.mutation(description="Change a client's contact data (CONTACTS_UPDATE; terms 15.7).")
+    async def update_contact_info(
+        self, info: Info, client_id: strawberry.ID, input: ContactInfoInput
+    ) -> Client:
+        record = await resolve_contacts.update(
+            info.context, raw_id(client_id, "Client"), input.email, input.phone, input.address
+        )
+        return Client.from_record(record)
+
+    @strawberry.mutation(description="Report a defect or an inaccuracy of the portal (terms 16.3).")
+    async def report_portal_issue(self, info: Info, message: str, page: str | None = None) -> bool:
+        return await resolve_contacts.report_issue(info.context, message, page)
+
     @strawberry.mutation(
         description="Accept the terms of use in force (terms 4, 30); give its version number."
     )

@@ -19,6 +19,7 @@ from resolvers import staff as resolve_staff
 from resolvers import viewer as resolve_viewer
 from resolvers.context import Context
 from schema.applications import Application
+from schema.audit import AuditQuery
 from schema.bank import SettlementStatus
 from schema.base import Node, from_global_id, raw_id
 from schema.billing import Invoice, Payment, PriceListItem
@@ -56,7 +57,7 @@ _NODES: dict[str, tuple[Callable[[Context, str], Awaitable[Any]], Callable[[Any]
 @strawberry.type(
     description="The entry points: you, your clients, any object by id, and public reference data."
 )
-class Query:
+class Query(AuditQuery):
     @strawberry.field(description="You, when logged in; null otherwise.")
     def viewer(self, info: Info) -> Viewer | None:
         account = resolve_viewer.viewer_account(info.context)

@@ -51,6 +51,7 @@ def gateway_settings(tmp_path: Path, **overrides: Any) -> Settings:
         upstream_timeout_seconds=2.0,
         outbox_dir=str(tmp_path / "outbox"),
         public_url="http://gateway.test",  # the test client's base URL: redirects and links stay on it
+        receipt_key_file=str(tmp_path / "receipt-key.json"),
     )
     return replace(base, **overrides)
 
