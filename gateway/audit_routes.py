@@ -52,6 +52,26 @@ async def audit_request(
     )
 
 
+async def audit_login(
+    request: HTTPConnection,
+    operation: str,
+    outcome: str,
+    *,
+    principal: str | None = None,
+    kind: str = "anonymous",
+    **details: object,
+) -> None:
+    """A redirect-based login's outcome (unified login, bank entry); details left as None are not kept."""
+    await audit_request(
+        request,
+        operation,
+        outcome,
+        principal_kind=kind,
+        principal=principal,
+        details={k: v for k, v in details.items() if v is not None},
+    )
+
+
 async def audit_csv(request: Request) -> Response:
     """``GET /staff/audit.csv[?since=DATE]``: the journal, oldest first, to staff only (403 otherwise)."""
     services: Services = request.app.state.services

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from auth.jwt import InvalidJwt, RemoteKeys, unverified_claims, verify
-from gateway.audit_routes import audit_request
+from gateway.audit_routes import audit_login
 from gateway.auth_routes import start_browser_session
 from gateway.context import client_ip
 from gateway.unified_login import refusal
@@ -35,7 +35,7 @@ class BankEntry:
         async with request.form(max_files=0, max_fields=5) as form:
             assertion = form.get("assertion")
         if not isinstance(assertion, str) or not assertion:
-            await _audit(request, "missing_assertion")
+            await audit_login(request, "auth.bank_entry", "missing_assertion")
             return refusal(
                 "Your bank did not send the data needed to log you in. Start again at your bank.", 400
             )
@@ -43,7 +43,13 @@ class BankEntry:
             claims = await self._verify(assertion)
         except InvalidJwt as exc:
             log.info("bank assertion refused: %s", exc)
-            await _audit(request, "invalid_assertion", claimed_bank=_issuer(assertion), error=str(exc))
+            await audit_login(
+                request,
+                "auth.bank_entry",
+                "invalid_assertion",
+                claimed_bank=_issuer(assertion),
+                error=str(exc),
+            )
             return refusal(
                 "Your bank's confirmation could not be accepted (it may have expired). Start again."
             )
@@ -52,13 +58,21 @@ class BankEntry:
         bank = str(claims.get("iss"))
         if account is None or account.state != "ACTIVE":
             # The code is masked by the journal to its birth-date part (terms 9).
-            await _audit(request, "no_matching_account", bank=bank, identity=code)
+            await audit_login(request, "auth.bank_entry", "no_matching_account", bank=bank, identity=code)
             return refusal(
                 "Your bank confirmed who you are, but the data do not match an active portal account "
                 "(terms 14). If you have an account, log in with your e-mail and password or contact support."
             )
         kind = "staff" if account.is_staff else "user"
-        await _audit(request, "ok", principal=account.id, kind=kind, bank=bank, jti=str(claims.get("jti")))
+        await audit_login(
+            request,
+            "auth.bank_entry",
+            "ok",
+            principal=account.id,
+            kind=kind,
+            bank=bank,
+            jti=str(claims.get("jti")),
+        )
         return await start_browser_session(self.services, account.id, client_ip(request))
 
     async def _verify(self, assertion: str) -> dict[str, object]:
@@ -89,21 +103,3 @@ def _issuer(assertion: str) -> str | None:
     except InvalidJwt:
         return None
     return issuer if isinstance(issuer, str) else None
-
-
-async def _audit(
-    request: Request,
-    outcome: str,
-    *,
-    principal: str | None = None,
-    kind: str = "anonymous",
-    **details: object,
-) -> None:
-    await audit_request(
-        request,
-        "auth.bank_entry",
-        outcome,
-        principal_kind=kind,
-        principal=principal,
-        details={k: v for k, v in details.items() if v is not None},
-    )

@@ -17,7 +17,7 @@ from authlib.integrations.starlette_client import OAuth, OAuthError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from gateway.audit_routes import audit_request
+from gateway.audit_routes import audit_login
 from gateway.auth_routes import start_browser_session
 from gateway.context import client_ip
 from gateway.store import Store
@@ -98,7 +98,7 @@ class UnifiedLogin:
             response: Response = await self.client.authorize_redirect(request, self.callback_url(), **extra)
         except (OAuthError, httpx.HTTPError) as exc:
             log.warning("unified login could not start: %s", exc)
-            await _audit(request, "unavailable", error=str(exc))
+            await audit_login(request, "auth.unified", "unavailable", error=str(exc))
             return refusal(
                 "The unified login service is not answering right now. Try again in a few minutes.", 503
             )
@@ -109,7 +109,7 @@ class UnifiedLogin:
             token = await self.client.authorize_access_token(request)
         except (OAuthError, httpx.HTTPError) as exc:
             log.info("unified login not completed: %s", exc)
-            await _audit(request, "not_completed", error=str(exc))
+            await audit_login(request, "auth.unified", "not_completed", error=str(exc))
             return refusal("The login at the unified login service was not completed. Please start again.")
         claims = token.get("userinfo") or {}
         code = claims.get("personal_code")
@@ -117,28 +117,17 @@ class UnifiedLogin:
         account = await accounts.by_personal_code(code) if isinstance(code, str) else None
         if account is None or account.state != "ACTIVE":
             # The code is masked by the journal to its birth-date part (terms 9).
-            await _audit(request, "no_matching_account", identity=code if isinstance(code, str) else None)
+            await audit_login(
+                request,
+                "auth.unified",
+                "no_matching_account",
+                identity=code if isinstance(code, str) else None,
+            )
             return refusal(
                 "Your identity was confirmed, but it does not match an active portal account. An account is "
                 "opened after the company checks your application (terms 10); if you have one, call support."
             )
-        await _audit(request, "ok", principal=account.id, kind="staff" if account.is_staff else "user")
+        await audit_login(
+            request, "auth.unified", "ok", principal=account.id, kind="staff" if account.is_staff else "user"
+        )
         return await start_browser_session(self.services, account.id, client_ip(request))
-
-
-async def _audit(
-    request: Request,
-    outcome: str,
-    *,
-    principal: str | None = None,
-    kind: str = "anonymous",
-    **details: object,
-) -> None:
-    await audit_request(
-        request,
-        "auth.unified",
-        outcome,
-        principal_kind=kind,
-        principal=principal,
-        details={k: v for k, v in details.items() if v is not None},
-    )

@@ -8,13 +8,11 @@ import strawberry
 
 from adapters.permits.records import ApplicationRecord, ReceiptRecord
 from gateway.errors import UpstreamUnavailableError
-from resolvers import documents as resolve_documents
-from resolvers import permits as resolve_permits
 from resolvers.context import Context
 from schema.base import Node, to_global_id
-from schema.documents import Document
+from schema.documents import Document, linked_document
 from schema.enums import ApplicationKind, ApplicationStatus
-from schema.permits import Permit
+from schema.permits import Permit, linked_permit
 
 Info = strawberry.Info[Context, None]
 
@@ -31,10 +29,7 @@ class Receipt:
 
     @strawberry.field(description="The receipt as a PDF document, once archived.")
     async def document(self, info: Info) -> Document | None:
-        if self.record.document_id is None:
-            return None
-        record = await resolve_documents.document(info.context, self.record.document_id)
-        return Document.from_record(record) if record else None
+        return await linked_document(info, self.record.document_id)
 
     @classmethod
     def from_record(cls, r: ReceiptRecord) -> Receipt:
@@ -64,10 +59,7 @@ class Application(Node):
 
     @strawberry.field(description="The permit the application concerns, if any (needs PERMITS_READ).")
     async def permit(self, info: Info) -> Permit | None:
-        if self.record.permit_id is None:
-            return None
-        record = await resolve_permits.permit(info.context, self.record.permit_id)
-        return Permit.from_record(record) if record else None
+        return await linked_permit(info, self.record.permit_id)
 
     @classmethod
     def from_record(cls, r: ApplicationRecord) -> Application:

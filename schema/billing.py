@@ -14,13 +14,11 @@ from adapters.billing.records import (
     PaymentRecord,
     PriceListItemRecord,
 )
-from resolvers import documents as resolve_documents
-from resolvers import permits as resolve_permits
 from resolvers.context import Context
 from schema.base import Money, Node, money, to_global_id
-from schema.documents import Document
+from schema.documents import Document, linked_document
 from schema.enums import InvoiceStatus
-from schema.permits import Permit
+from schema.permits import Permit, linked_permit
 
 Info = strawberry.Info[Context, None]
 
@@ -60,17 +58,11 @@ class Invoice(Node):
 
     @strawberry.field(description="The invoice as a document (needs DOCUMENTS_READ).")
     async def document(self, info: Info) -> Document | None:
-        if self.record.document_id is None:
-            return None
-        record = await resolve_documents.document(info.context, self.record.document_id)
-        return Document.from_record(record) if record else None
+        return await linked_document(info, self.record.document_id)
 
     @strawberry.field(description="The permit the invoice charges for (needs PERMITS_READ).")
     async def permit(self, info: Info) -> Permit | None:
-        if self.record.permit_id is None:
-            return None
-        record = await resolve_permits.permit(info.context, self.record.permit_id)
-        return Permit.from_record(record) if record else None
+        return await linked_permit(info, self.record.permit_id)
 
     @classmethod
     def from_record(cls, r: InvoiceRecord) -> Invoice:

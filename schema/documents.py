@@ -40,3 +40,11 @@ class Document(Node):
             created_at=r.created_at,
             record=r,
         )
+
+
+async def linked_document(info: strawberry.Info[Context, None], document_id: str | None) -> Document | None:
+    """A document another record points at, under the same rule as any other (DOCUMENTS_READ)."""
+    if document_id is None:
+        return None
+    record = await resolve.document(info.context, document_id)
+    return Document.from_record(record) if record else None

@@ -115,3 +115,11 @@ class Permit(Node):
             valid_until=r.valid_until,
             record=r,
         )
+
+
+async def linked_permit(info: Info, permit_id: str | None) -> Permit | None:
+    """A permit another record points at, under the same rule as any other (PERMITS_READ)."""
+    if permit_id is None:
+        return None
+    record = await resolve.permit(info.context, permit_id)
+    return Permit.from_record(record) if record else None
