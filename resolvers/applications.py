@@ -11,6 +11,7 @@ from adapters.permits.records import ApplicationRecord, ReceiptRecord
 from gateway.db import utcnow
 from gateway.errors import BadUserInput, from_upstream
 from gateway.idempotency import KeyReused
+from resolvers.audit import audited
 from resolvers.context import Context
 from resolvers.paging import page_key
 
@@ -34,6 +35,42 @@ MAX_SUBJECT, MAX_BODY = 200, 20_000
 
 
 async def submit(
+    ctx: Context,
+    client_id: str,
+    *,
+    kind: str,
+    subject: str,
+    body: str,
+    permit_id: str | None,
+    confirm: bool,
+    idempotency_key: str,
+) -> ApplicationRecord:
+    """Journalled as `submitApplication` (terms 18, 23.3), whatever its outcome."""
+    async with audited(
+        ctx,
+        "submitApplication",
+        {
+            "kind": kind,
+            "subject": subject,
+            "permitId": permit_id,
+            "confirm": confirm,
+            "idempotencyKey": idempotency_key,
+        },
+        acting_for=client_id,
+    ):
+        return await _submit(
+            ctx,
+            client_id,
+            kind=kind,
+            subject=subject,
+            body=body,
+            permit_id=permit_id,
+            confirm=confirm,
+            idempotency_key=idempotency_key,
+        )
+
+
+async def _submit(
     ctx: Context,
     client_id: str,
     *,

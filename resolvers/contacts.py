@@ -9,6 +9,7 @@ from adapters.billing.records import ClientRecord
 from adapters.errors import UpstreamError
 from gateway.db import portal_issues, utcnow
 from gateway.errors import BadUserInput, from_upstream
+from resolvers.audit import audited
 from resolvers.context import Context
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -30,6 +31,16 @@ def _problems(email: str | None, phone: str | None, address: str | None) -> list
 
 
 async def update(
+    ctx: Context, client_id: str, email: str | None, phone: str | None, address: str | None
+) -> ClientRecord:
+    """Journalled as `updateContactInfo` (terms 18, 23.3), whatever its outcome."""
+    async with audited(
+        ctx, "updateContactInfo", {"email": email, "phone": phone, "address": address}, acting_for=client_id
+    ):
+        return await _update(ctx, client_id, email, phone, address)
+
+
+async def _update(
     ctx: Context, client_id: str, email: str | None, phone: str | None, address: str | None
 ) -> ClientRecord:
     client = await ctx.principal.require(client_id, "CONTACTS_UPDATE")
@@ -54,6 +65,12 @@ async def update(
 
 
 async def report_issue(ctx: Context, message: str, page: str | None) -> bool:
+    """Journalled as `reportPortalIssue` (terms 18, 23.3), whatever its outcome."""
+    async with audited(ctx, "reportPortalIssue", {"page": page, "length": len(message)}, acting_for=None):
+        return await _report_issue(ctx, message, page)
+
+
+async def _report_issue(ctx: Context, message: str, page: str | None) -> bool:
     """Kept in the database and mailed to support through the outbox, in one transaction."""
     account = ctx.principal.require_user()
     message = message.strip()

@@ -5,10 +5,24 @@ from __future__ import annotations
 from adapters.billing.records import PaymentSessionRecord
 from adapters.errors import UpstreamError
 from gateway.errors import BadUserInput, from_upstream
+from resolvers.audit import audited
 from resolvers.context import Context
 
 
 async def initiate(
+    ctx: Context, client_id: str, invoice_ids: list[str], idempotency_key: str
+) -> PaymentSessionRecord:
+    """Journalled as `initiatePayment` (terms 18, 23.3), whatever its outcome."""
+    async with audited(
+        ctx,
+        "initiatePayment",
+        {"invoiceIds": invoice_ids, "idempotencyKey": idempotency_key},
+        acting_for=client_id,
+    ):
+        return await _initiate(ctx, client_id, invoice_ids, idempotency_key)
+
+
+async def _initiate(
     ctx: Context, client_id: str, invoice_ids: list[str], idempotency_key: str
 ) -> PaymentSessionRecord:
     """A payment session at the billing system for invoices of this client with something outstanding.

@@ -15,6 +15,7 @@ from adapters.errors import UpstreamError
 from adapters.paging import Page
 from gateway.errors import BadUserInput, from_upstream
 from gateway.pdf import report_pdf
+from resolvers.audit import audited
 from resolvers.context import Context
 
 T = TypeVar("T")
@@ -37,6 +38,12 @@ async def _all(owner: str, fetch: Callable[[str | None], Awaitable[Mapping[str, 
 
 
 async def generate(ctx: Context, client_id: str, kind: str, start: date, end: date) -> DocumentRecord:
+    """Journalled as `generateReport` (terms 18, 23.3), whatever its outcome."""
+    async with audited(ctx, "generateReport", {"kind": kind, "from": start, "to": end}, acting_for=client_id):
+        return await _generate(ctx, client_id, kind, start, end)
+
+
+async def _generate(ctx: Context, client_id: str, kind: str, start: date, end: date) -> DocumentRecord:
     client = await ctx.principal.require(client_id, "REPORTS_GENERATE")
     account = ctx.principal.require_fresh_password()
     if kind == "RECONCILIATION" and client.kind != "LEGAL_PERSON":

@@ -327,3 +327,30 @@ async def test_portal_issues_are_stored_and_mailed_to_support(gateway: Gateway) 
     mails = outbox_mails(gateway)
     assert [to for to, _ in mails] == ["atbalsts@radioatlaujas.lv"]
     assert "Rēķins netiek rādīts" in mails[0][1] and ILZE in mails[0][1]
+
+
+async def test_every_write_is_journalled_with_its_outcome(gateway: Gateway) -> None:
+    import sqlalchemy as sa
+
+    from gateway.db import audit_log
+
+    token = await gateway.login(JANIS)
+    await submit(gateway, token, JANIS_CLIENT)
+    await submit(gateway, token, JANIS_CLIENT, confirm=False)
+    await gateway.gql(CONTACT, {"c": gid(JANIS_CLIENT), "i": {"phone": "12"}}, token=token)
+    async with gateway.app.state.runtime.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                sa.select(audit_log.c.operation, audit_log.c.outcome, audit_log.c.acting_for, audit_log.c.ip)
+                .where(audit_log.c.operation.in_(["submitApplication", "updateContactInfo"]))
+                .order_by(audit_log.c.seq)
+            )
+        ).all()
+    assert [(r.operation, r.outcome, r.acting_for) for r in rows] == [
+        ("submitApplication", "ok", JANIS_CLIENT),
+        ("submitApplication", "bad_user_input", JANIS_CLIENT),
+        ("updateContactInfo", "bad_user_input", JANIS_CLIENT),
+    ]
+    assert all(r.ip for r in rows)
+    result = await gateway.app.state.services.audit.verify()
+    assert result.ok, result
