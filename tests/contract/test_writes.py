@@ -354,3 +354,46 @@ async def test_every_write_is_journalled_with_its_outcome(gateway: Gateway) -> N
     assert all(r.ip for r in rows)
     result = await gateway.app.state.services.audit.verify()
     assert result.ok, result
+
+
+CALLERS = {  # kind of caller → (e-mail, client acted for); "bank" uses a partner bank's token
+    "owner": (JANIS, JANIS_CLIENT),
+    "representative_with_scope": (ANNA, BALTIJAS_RADIO_CLIENT),
+    "representative_without_scope": (PETERIS, BALTIJAS_RADIO_CLIENT),
+    "outsider": (ILZE, BALTIJAS_RADIO_CLIENT),
+    "anonymous": (None, JANIS_CLIENT),
+    "partner_bank": ("bank", JANIS_CLIENT),
+}
+# mutation → expected code per caller (None: it works)
+EXPECTED = {
+    "updateContactInfo": [None, None, "FORBIDDEN", "NOT_FOUND", "UNAUTHENTICATED", "UNTRUSTED_DOCUMENT"],
+    "generateReport": ["FORBIDDEN", None, "FORBIDDEN", "NOT_FOUND", "UNAUTHENTICATED", "UNTRUSTED_DOCUMENT"],
+    "reportPortalIssue": [None, None, None, None, "UNAUTHENTICATED", "UNTRUSTED_DOCUMENT"],
+}
+DOCUMENTS = {
+    "updateContactInfo": CONTACT,
+    "generateReport": REPORT,
+    "reportPortalIssue": 'mutation($c: String!) { reportPortalIssue(message: "Lapa neielādējas", page: $c) }',
+}
+
+
+@pytest.mark.parametrize("mutation", list(EXPECTED))
+@pytest.mark.parametrize("caller", list(CALLERS))
+async def test_write_mutations_per_caller(gateway: Gateway, mutation: str, caller: str) -> None:
+    from tests.contract.test_bank_api import bank_token
+
+    email, client_id = CALLERS[caller]
+    expected = EXPECTED[mutation][list(CALLERS).index(caller)]
+    if email == "bank":
+        token: str | None = await bank_token(gateway, "demo-bank")
+    else:
+        token = await gateway.login(email) if email else None
+    variables = {
+        "updateContactInfo": {"c": gid(client_id), "i": {"phone": "+37120000009"}},
+        "generateReport": {"c": gid(client_id), "k": "STATEMENT", "f": "2026-01-01", "t": "2026-06-30"},
+        "reportPortalIssue": {"c": "/clients"},
+    }[mutation]
+    body = await gateway.gql(DOCUMENTS[mutation], variables, token=token)
+    errors = body.get("errors") or []
+    code = errors[0]["extensions"]["code"] if errors else None
+    assert code == expected, body
