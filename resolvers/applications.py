@@ -11,7 +11,7 @@ from adapters.permits.records import ApplicationRecord, ReceiptRecord
 from gateway.db import utcnow
 from gateway.errors import BadUserInput, from_upstream
 from gateway.idempotency import KeyReused
-from resolvers.audit import audited
+from resolvers.audit import audited, queue_side_effect
 from resolvers.context import Context
 from resolvers.paging import page_key
 
@@ -140,9 +140,11 @@ async def _submit(
     except UpstreamError as exc:
         raise from_upstream(exc) from exc
     if application.receipt is None or application.receipt.document_id is None:
-        await ctx.services.outbox.enqueue(
+        await queue_side_effect(
+            ctx,
             "archive_receipt",
             {"application_id": application.id, "signer": account.full_name},
             f"receipt:{key}",
+            acting_for=client.id,
         )
     return application

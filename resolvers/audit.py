@@ -13,6 +13,8 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from auth.accounts import Account
 from gateway.audit import AuditPage
 from gateway.errors import BadUserInput, Forbidden, GatewayError
@@ -49,10 +51,12 @@ async def audit_from_context(
     outcome: str,
     details: Mapping[str, Any] | None = None,
     acting_for: str | None = None,
+    conn: AsyncConnection | None = None,
 ) -> int:
     """Append a record about this request; ``details`` (the operation's inputs) are redacted by the journal.
 
-    ``acting_for`` is the client id the caller acted for, when the operation concerns one.
+    ``acting_for`` is the client id the caller acted for, when the operation concerns one; ``conn`` puts the
+    record in the caller's transaction (a side effect and its record stand or fall together).
     """
     kind, principal = principal_of(ctx)
     return await ctx.services.audit.record(
@@ -65,7 +69,28 @@ async def audit_from_context(
         outcome=outcome,
         request_id=ctx.request_id,
         details=details,
+        conn=conn,
     )
+
+
+async def queue_side_effect(
+    ctx: Context,
+    kind: str,
+    payload: dict[str, Any],
+    key: str,
+    *,
+    acting_for: str | None,
+    conn: AsyncConnection | None = None,
+) -> None:
+    """Put a side effect in the outbox and its record in the journal in one transaction (or the caller's)."""
+    if conn is None:
+        async with ctx.services.outbox.engine.begin() as own:
+            await queue_side_effect(ctx, kind, payload, key, acting_for=acting_for, conn=own)
+        return
+    if await ctx.services.outbox.enqueue(kind, payload, key, conn=conn):
+        await audit_from_context(
+            ctx, f"outbox.{kind}", "queued", {"key": key, **payload}, acting_for=acting_for, conn=conn
+        )
 
 
 class AuditNote:

@@ -9,7 +9,7 @@ from adapters.billing.records import ClientRecord
 from adapters.errors import UpstreamError
 from gateway.db import portal_issues, utcnow
 from gateway.errors import BadUserInput, from_upstream
-from resolvers.audit import audited
+from resolvers.audit import audited, queue_side_effect
 from resolvers.context import Context
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -89,5 +89,5 @@ async def _report_issue(ctx: Context, message: str, page: str | None) -> bool:
             "subject": f"Portal issue {issue_id[:8]} from {account.email}",
             "body": f"From: {account.full_name} <{account.email}>\nPage: {page or '-'}\n\n{message}\n",
         }
-        await services.outbox.enqueue("mail", mail, f"portal-issue:{issue_id}", conn=conn)
+        await queue_side_effect(ctx, "mail", mail, f"portal-issue:{issue_id}", acting_for=None, conn=conn)
     return True

@@ -227,13 +227,20 @@ async def test_payment_per_caller(gateway: Gateway) -> None:
         (ILZE, JANIS_CLIENT, janis_invoice, "NOT_FOUND"),
         (None, JANIS_CLIENT, janis_invoice, "UNAUTHENTICATED"),
         (JANIS, JANIS_CLIENT, baltijas_invoice, "BAD_USER_INPUT"),
+        ("bank", JANIS_CLIENT, janis_invoice, "UNTRUSTED_DOCUMENT"),
     ]
+    from tests.contract.test_bank_api import bank_token
+
     for email, client_id, invoice, expected in cases:
-        token = await gateway.login(email) if email else None
+        if email == "bank":
+            token: str | None = await bank_token(gateway, "demo-bank")
+        else:
+            token = await gateway.login(email) if email else None
         body = await gateway.gql(
             PAY, {"c": gid(client_id), "i": [invoice], "k": str(uuid.uuid4())}, token=token
         )
-        assert codes(body).get("initiatePayment") == expected, (email, body)
+        got = body["errors"][0]["extensions"]["code"] if body.get("errors") else None
+        assert got == expected, (email, body)
 
 
 async def test_direct_debit_clients_have_no_payments(gateway: Gateway) -> None:
@@ -352,6 +359,15 @@ async def test_every_write_is_journalled_with_its_outcome(gateway: Gateway) -> N
         ("updateContactInfo", "bad_user_input", JANIS_CLIENT),
     ]
     assert all(r.ip for r in rows)
+    async with gateway.app.state.runtime.engine.connect() as conn:
+        queued = (
+            await conn.execute(
+                sa.select(audit_log.c.outcome, audit_log.c.acting_for).where(
+                    audit_log.c.operation == "outbox.archive_receipt"
+                )
+            )
+        ).all()
+    assert [(q.outcome, q.acting_for) for q in queued] == [("queued", JANIS_CLIENT)]
     result = await gateway.app.state.services.audit.verify()
     assert result.ok, result
 
