@@ -53,15 +53,29 @@ async def submit(
         (PETERIS, BALTIJAS_RADIO_CLIENT, "FORBIDDEN"),
         (ILZE, BALTIJAS_RADIO_CLIENT, "NOT_FOUND"),
         (None, JANIS_CLIENT, "UNAUTHENTICATED"),
+        ("bank", JANIS_CLIENT, "UNTRUSTED_DOCUMENT"),
     ],
-    ids=["owner", "representative_with_scope", "representative_without_scope", "outsider", "anonymous"],
+    ids=[
+        "owner",
+        "representative_with_scope",
+        "representative_without_scope",
+        "outsider",
+        "anonymous",
+        "bank",
+    ],
 )
 async def test_submit_application_per_caller(
     gateway: Gateway, email: str | None, client_id: str, expected: str | None
 ) -> None:
-    token = await gateway.login(email) if email else None
+    from tests.contract.test_bank_api import bank_token
+
+    if email == "bank":
+        token: str | None = await bank_token(gateway, "demo-bank")
+    else:
+        token = await gateway.login(email) if email else None
     body = await submit(gateway, token, client_id)
-    assert codes(body).get("submitApplication") == expected, body
+    got = body["errors"][0]["extensions"]["code"] if body.get("errors") else None
+    assert got == expected, body
 
 
 async def test_a_confirmed_submission_has_a_receipt_anyone_can_verify(gateway: Gateway) -> None:
