@@ -22,7 +22,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 T = TypeVar("T")
 MAX_IDS = 500
@@ -301,12 +301,27 @@ class SystemMiddleware:
             await self.app(scope, receive, send)
             return
         self.stats.record(f"{scope['method']} {template}")
-        if self.faults.latency_ms > 0:
-            await asyncio.sleep(self.faults.latency_ms / 1000)
+        delay = self.faults.latency_ms / 1000
+        if delay > 0 and scope["method"] == "GET":
+            await asyncio.sleep(delay)
         if self.faults.should_fail():
             await error_response(503, "unavailable")(scope, receive, send)
             return
+        if delay > 0 and scope["method"] != "GET":
+            # A slow write is done at once and answered late, as when an acknowledgement is lost or slow: the
+            # case a caller's retry with the same idempotency key must survive.
+            await self.app(scope, receive, _late(send, delay))
+            return
         await self.app(scope, receive, send)
+
+
+def _late(send: Send, delay: float) -> Send:
+    async def late_send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            await asyncio.sleep(delay)
+        await send(message)
+
+    return late_send
 
 
 def build_system_app(routes: list[BaseRoute], *, faults: Faults, openapi: dict[str, Any]) -> Starlette:
