@@ -34,12 +34,17 @@ def _lockout(services: Services) -> Lockout:
     return Lockout(services.store, s.lockout_threshold, s.lockout_seconds)
 
 
-async def _credentials(request: Request) -> tuple[str, str] | None:
+async def _json_body(request: Request) -> dict[str, object] | None:
     try:
         body = json.loads(await request.body())
     except (json.JSONDecodeError, UnicodeDecodeError):
         return None
-    if not isinstance(body, dict):
+    return body if isinstance(body, dict) else None
+
+
+async def _credentials(request: Request) -> tuple[str, str] | None:
+    body = await _json_body(request)
+    if body is None:
         return None
     email, password = body.get("email"), body.get("password")
     if not isinstance(email, str) or not isinstance(password, str) or not email.strip():
@@ -156,14 +161,6 @@ routes = [
     Route("/auth/login", login, methods=["POST"]),
     Route("/auth/logout", logout, methods=["POST"]),
 ]
-
-
-async def _json_body(request: Request) -> dict[str, object] | None:
-    try:
-        body = json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    return body if isinstance(body, dict) else None
 
 
 async def forgot_password(request: Request) -> Response:
