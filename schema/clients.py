@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 import strawberry
@@ -31,6 +32,7 @@ from schema.enums import (
     ServiceType,
 )
 from schema.permits import Permit
+from schema.prefetch import ClientLoad, prefetch_client_fields
 
 Info = strawberry.Info[Context, None]
 
@@ -156,6 +158,29 @@ class Client(Node):
             billing_arrangement=BillingArrangement(r.billing_arrangement),
             record=r,
         )
+
+
+# The resolver calls of Client's fields that fetch from the company systems, for ``prefetch_client_fields``:
+# the same calls as the fields above make, keyed by GraphQL field name, with the field's arguments.
+CLIENT_LOADS: dict[str, ClientLoad] = {
+    "balance": lambda ctx, cid, a: resolve_billing.balance(ctx, cid),
+    "invoices": lambda ctx, cid, a: resolve_billing.invoices(
+        ctx, cid, _value(a["status"]), a["first"], a["after"]
+    ),
+    "payments": lambda ctx, cid, a: resolve_billing.payments(ctx, cid, a["first"], a["after"]),
+    "permits": lambda ctx, cid, a: resolve_permits.permits(
+        ctx, cid, _value(a["status"]), _value(a["serviceType"]), a["first"], a["after"]
+    ),
+    "applications": lambda ctx, cid, a: resolve_applications.applications(ctx, cid, a["first"], a["after"]),
+    "documents": lambda ctx, cid, a: resolve_documents.documents(
+        ctx, cid, _value(a["kind"]), a["first"], a["after"]
+    ),
+}
+
+
+def prefetch_clients(info: Info, client_ids: Iterable[str], path: Sequence[str] = ()) -> None:
+    """Start what the selected client fields will load, while the clients' records are fetched."""
+    prefetch_client_fields(info, client_ids, CLIENT_LOADS, path)
 
 
 @strawberry.type(description="A client the viewer may act for, how, and with which scopes.")

@@ -88,8 +88,9 @@ class Permit(Node):
 
     @strawberry.field(description="The permit holder.")
     async def holder(self, info: Info) -> Annotated[Client, strawberry.lazy("schema.clients")]:
-        from schema.clients import Client
+        from schema.clients import Client, prefetch_clients
 
+        prefetch_clients(info, [self.record.holder_id])
         return Client.from_record(await resolve_clients.client(info.context, self.record.holder_id))
 
     @strawberry.field(description="The stations of the permit with their frequency assignments.")

@@ -23,7 +23,7 @@ from schema.audit import AuditQuery
 from schema.bank import SettlementStatus
 from schema.base import Node, from_global_id, raw_id
 from schema.billing import Invoice, Payment, PriceListItem
-from schema.clients import Client, Representative
+from schema.clients import Client, Representative, prefetch_clients
 from schema.documents import Document
 from schema.permits import Permit, Station
 from schema.viewer import PortalUser, TermsOfUse, Viewer
@@ -65,7 +65,9 @@ class Query(AuditQuery):
 
     @strawberry.field(description="A client you may act for; null and NOT_FOUND for any other.")
     async def client(self, info: Info, id: strawberry.ID) -> Client | None:
-        return Client.from_record(await resolve_clients.client(info.context, raw_id(id, "Client")))
+        client_id = raw_id(id, "Client")
+        prefetch_clients(info, [client_id])
+        return Client.from_record(await resolve_clients.client(info.context, client_id))
 
     @strawberry.field(description="Any object by its global id, under the same rules as everywhere else.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:

@@ -12,7 +12,7 @@ from resolvers import clients as resolve_clients
 from resolvers import viewer as resolve
 from resolvers.context import Context
 from schema.base import Node, to_global_id
-from schema.clients import ClientAccess
+from schema.clients import ClientAccess, prefetch_clients
 from schema.enums import AccountState, AccountStateReason
 
 Info = strawberry.Info[Context, None]
@@ -65,6 +65,7 @@ class Viewer:
 
     @strawberry.field(description="Every client you may act for now, with your role and scopes.")
     async def clients(self, info: Info) -> list[ClientAccess]:
+        prefetch_clients(info, info.context.principal.accesses, path=("client",))
         return [ClientAccess.from_row(r) for r in await resolve_clients.accessible_clients(info.context)]
 
     @strawberry.field(
