@@ -51,13 +51,18 @@ async def settlement_status(
         raise BadUserInput("Give exactly one of `paymentReference` and `clientCode`.")
     billing = ctx.services.billing
     try:
+        # The bank's agreements are fetched alongside the lookup: one round trip, not two.
         if payment_reference is not None:
-            invoice = await billing.invoice_by_reference(payment_reference.strip().upper().replace(" ", ""))
+            reference = payment_reference.strip().upper().replace(" ", "")
+            invoice, agreed = await asyncio.gather(
+                billing.invoice_by_reference(reference), billing.agreements(bank_id)
+            )
             client_id = invoice.client_id if invoice else None
         else:
-            client = await billing.client_by_code((client_code or "").strip())
+            code = (client_code or "").strip()
+            client, agreed = await asyncio.gather(billing.client_by_code(code), billing.agreements(bank_id))
             client_id = client.id if client else None
-        if client_id is None or client_id not in await billing.agreements(bank_id):
+        if client_id is None or client_id not in agreed:
             raise NotFound(_NOT_FOUND)
         return await _settlement(ctx, client_id)
     except UpstreamError as exc:

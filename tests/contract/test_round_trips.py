@@ -17,7 +17,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sandbox.app import build_sandbox
 from sandbox.data import build_dataset
+from sandbox.personas import JANIS_CLIENT
 from tests.conftest import Gateway, GatewayFactory
+from tests.contract.test_bank_api import bank_token, reference_of, settlement
 from tests.contract.test_personas import ANNA, gid
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "bench" / "scenarios"
@@ -121,3 +123,14 @@ async def test_client_by_id_starts_its_fields_with_the_record(make_gateway: Gate
     body: dict[str, Any] = await waves.run(gateway.gql(query, {"id": gid("K200001")}, token=token))
     assert body["data"]["client"]["name"]
     assert len(waves.waves) == 2, waves.waves
+
+
+async def test_settlement_takes_two_round_trips(make_gateway: GatewayFactory) -> None:
+    """The lookup and the bank's agreements first; balance, last payment and open invoices second."""
+    gateway, waves = await gateway_with_waves(make_gateway)
+    token = await bank_token(gateway, "demo-bank")
+    reference = await reference_of(gateway, JANIS_CLIENT)
+    body = await waves.run(settlement(gateway, token, reference=reference))
+    assert body["data"]["settlementStatus"]["state"] == "OVERDUE"
+    assert len(waves.waves) == 2, waves.waves
+    assert any("/agreements" in path for path in waves.waves[0])
