@@ -47,7 +47,7 @@ def parser() -> argparse.ArgumentParser:
         "--scenarios", type=_names, help=f"comma-separated, of {', '.join(ALL_SCENARIOS)} (default all)"
     )
     p.add_argument(
-        "--soak", type=float, metavar="SECONDS", help="memory soak length (default 60, --quick 0 = off)"
+        "--soak", type=float, metavar="SECONDS", help="memory soak length (default 300, --quick 0 = off)"
     )
     p.add_argument("--clients", type=int, help="generated sandbox clients (default 200; at least 1)")
     p.add_argument("--output", type=Path, help=f"where the results go (default {RESULTS_DIR})")

@@ -13,6 +13,8 @@ import asyncio
 import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -22,6 +24,7 @@ from auth.links import LinkSigner
 
 Json = dict[str, Any]
 MAX_PAGE = 100
+OPEN_STATUSES = ("OVERDUE", "UNPAID", "PARTIALLY_PAID")  # resolvers/bank.py: the invoices a bank sees
 
 
 def gid(type_name: str, raw_id: str) -> str:
@@ -60,6 +63,12 @@ class ViewerInfo:
         return access is not None and scope in access.scopes
 
     @classmethod
+    def bank(cls, bank_id: str) -> ViewerInfo:
+        """A partner bank: the gateway knows only its id (from the token) before its first upstream call;
+        which clients it may see (its agreements) is fetched from the billing system."""
+        return cls(user_id=bank_id, full_name=bank_id, email=bank_id, must_change_password=False, clients=())
+
+    @classmethod
     def from_viewer(cls, viewer: Json) -> ViewerInfo:
         """From the gateway's answer to ``{ viewer { user { id fullName email } mustChangePassword clients {
         role scopes validUntil client { id } } } }``."""
@@ -77,6 +86,12 @@ class ViewerInfo:
 
 def money(amount: str, currency: str) -> Json:
     return {"amount": amount, "currency": currency}
+
+
+def timestamp(value: str) -> str:
+    """An upstream ISO 8601 time as the gateway answers it: aware (UTC when it has no offset), isoformat."""
+    parsed = datetime.fromisoformat(value)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).isoformat()
 
 
 def mask_code(code: str) -> str:
@@ -398,5 +413,71 @@ class Direct:
                         for e in group["edges"]
                     ],
                 },
+            }
+        }
+
+    # -- settlement ----------------------------------------------------------------------------------------
+
+    async def settlement(self, bank_id: str, payment_reference: str | None, client_code: str | None) -> Json:
+        """A partner bank's settlement status (resolvers/bank.py): the invoice by its reference (or the
+        client by its code) and the bank's agreements at once; then the balance, the last payment and the
+        open invoices of each open status at once. ``None`` where the gateway answers ``NOT_FOUND``."""
+        if payment_reference is not None:
+            reference = payment_reference.strip().upper().replace(" ", "")
+            lookup = self._get("billing", "/invoices", {"payment_reference": reference})
+        else:
+            lookup = self._get("billing", "/clients", {"code": (client_code or "").strip()})
+        found, agreements = await asyncio.gather(
+            lookup, self._get("billing", "/agreements", {"bank_id": bank_id})
+        )
+        items = found["items"]
+        client_id = None
+        if items:
+            client_id = items[0]["client_id"] if payment_reference is not None else items[0]["id"]
+        allowed = {a["client_id"] for a in agreements["items"] if a["bank_id"] == bank_id}
+        if client_id is None or client_id not in allowed:
+            return {"settlementStatus": None}
+        balances, payments, *open_groups = await asyncio.gather(
+            self._items("billing", "/balances", client_ids=client_id),
+            self._groups("billing", "/payments", client_ids=client_id, limit=1),
+            *(
+                self._groups("billing", "/invoices", client_ids=client_id, status=s, limit=MAX_PAGE)
+                for s in OPEN_STATUSES
+            ),
+        )
+        balance = balances.get(client_id)
+        if balance is None:
+            return {"settlementStatus": None}
+        invoices = [
+            e["node"]
+            for group in open_groups
+            for e in (group.get(client_id) or {"edges": ()})["edges"]
+            if Decimal(e["node"]["outstanding"]) > 0
+        ]
+        invoices.sort(key=lambda i: (i["due_on"], i["number"]))
+        last = (payments.get(client_id) or {"edges": ()})["edges"]
+        state = (
+            "OVERDUE"
+            if Decimal(balance["overdue"]) > 0
+            else "OUTSTANDING"
+            if Decimal(balance["outstanding"]) > 0
+            else "SETTLED"
+        )
+        currency = balance["currency"]
+        return {
+            "settlementStatus": {
+                "state": state,
+                "outstanding": money(balance["outstanding"], currency),
+                "overdue": money(balance["overdue"], currency),
+                "lastPaymentAt": timestamp(last[0]["node"]["paid_at"]) if last else None,
+                "openInvoices": [
+                    {
+                        "number": i["number"],
+                        "dueOn": i["due_on"],
+                        "outstanding": money(i["outstanding"], i["currency"]),
+                        "paymentReference": i["payment_reference"],
+                    }
+                    for i in invoices
+                ],
             }
         }

@@ -17,6 +17,7 @@ import orjson
 
 Check = Callable[[dict[str, object]], str | None]  # a problem with a 200 answer, or None when it is fine
 Call = Callable[[int], Awaitable[str | None]]  # request number → a problem, or None
+Token = str | Callable[[], str]  # a bearer token, or what gives the current one (a bank's expires)
 
 
 class HttpError(Exception):
@@ -89,16 +90,23 @@ class Connection:
 
 
 def graphql_caller(
-    host: str, port: int, token: str, bodies: Sequence[bytes], check: Check
+    host: str, port: int, token: Token, bodies: Sequence[bytes], check: Check
 ) -> Callable[[], tuple[Call, Callable[[], Awaitable[None]]]]:
-    """A factory of callers: each gets its own connection and sends ``bodies`` round robin."""
-    auth = f"Authorization: Bearer {token}\r\n".encode()
+    """A factory of callers: each gets its own connection and sends ``bodies`` round robin. A callable
+    ``token`` is asked before every request (it renews itself); the header is rebuilt only when it changes."""
+    cached: list[tuple[str, bytes]] = []
+
+    def auth() -> bytes:
+        current = token() if callable(token) else token
+        if not cached or cached[0][0] != current:
+            cached[:] = [(current, f"Authorization: Bearer {current}\r\n".encode())]
+        return cached[0][1]
 
     def make() -> tuple[Call, Callable[[], Awaitable[None]]]:
         connection = Connection(host, port)
 
         async def call(n: int) -> str | None:
-            status, data = await connection.post("/graphql", bodies[n % len(bodies)], auth)
+            status, data = await connection.post("/graphql", bodies[n % len(bodies)], auth())
             if status != 200:
                 return f"HTTP {status}"
             return check(orjson.loads(data))

@@ -21,6 +21,7 @@ from types import TracebackType
 import httpx
 import psutil  # type: ignore[import-untyped]
 
+from sandbox.identities import BANK_IDS
 from sandbox.personas import ALL_SCOPES
 
 HOST = "127.0.0.1"
@@ -29,6 +30,10 @@ BENCH_PASSWORD = "Bench-2026-large"  # noqa: S105 (a throwaway account in a thro
 BENCH_SECRET = "bench-secret-not-for-production-0123456789abcdef"  # noqa: S105
 LARGE_CLIENT = "K300001"  # build_dataset(clients>=1): the first generated client, 1,000 permits
 SMALL_CLIENT = "K100002"  # Ilze Kalna (a persona): one permit; for calls per query at 1 row against 100
+BANK_ID = "demo-bank"  # the sandbox broker's partner bank with agreements (Jānis Bērziņš, Baltijas Radio)
+BANK_SECRET = "demo-bank-secret"  # noqa: S105 (a published sandbox credential, README "For partner banks")
+# Far above any rate the harness reaches: the default 120/60 per bank would measure the limiter instead.
+BANK_RATE_LIMIT = "100000000/60"
 
 
 def free_port() -> int:
@@ -98,6 +103,16 @@ class Sandbox:
 
     def system_urls(self) -> dict[str, str]:
         return {name: f"{self.url}/{name}" for name in ("billing", "permits", "documents")}
+
+    @property
+    def idp_url(self) -> str:
+        """The identity broker's issuer: ``gateway sandbox`` serves it at ``/idp`` and, with no fixed issuer,
+        names itself after the address it is reached at (tokens fetched here carry exactly this ``iss``)."""
+        return f"{self.url}/idp"
+
+    def bank_jwks(self) -> str:
+        """``PARTNER_BANKS``: the sandbox banks and their published keys (``/bank/<id>/jwks``)."""
+        return ",".join(f"{bank}={self.url}/bank/{bank}/jwks" for bank in BANK_IDS)
 
     def set_latency(self, latency_ms: int) -> None:
         for url in self.system_urls().values():
@@ -234,6 +249,13 @@ class Gateway:
             "GATEWAY_BATCHING": "on" if batching else "off",
             "GATEWAY_SEED_PERSONAS": "1",
             "UPSTREAM_TIMEOUT_SECONDS": "10",
+            # The partner banks: with the systems in another process the gateway has no in-process broker,
+            # so it is told where the sandbox's is (bank tokens are checked against its discovered JWKS) and
+            # which banks there are; the rate limit is lifted (see BANK_RATE_LIMIT).
+            "OIDC_ISSUER": sandbox.idp_url,
+            "PARTNER_BANKS": sandbox.bank_jwks(),
+            "BANK_RATE_LIMIT": BANK_RATE_LIMIT,
+            "BANK_RATE_LIMITS": "",
         }
         name = f"gateway-w{workers}-{'batching' if batching else 'naive'}.log"
         args = ["serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
