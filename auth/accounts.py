@@ -124,6 +124,15 @@ class Accounts:
             rows = await conn.execute(sa.select(mandates).where(mandates.c.user_id == user_id))
             return [_mandate(r) for r in rows]
 
+    async def with_mandates(self, user_id: str) -> tuple[Account, list[Mandate]] | None:
+        """The account and its mandates, as they are now, read on one connection (every request does)."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(sa.select(portal_users).where(portal_users.c.id == user_id))).first()
+            if row is None:
+                return None
+            rows = await conn.execute(sa.select(mandates).where(mandates.c.user_id == user_id))
+            return _account(row), [_mandate(r) for r in rows]
+
     async def record_login(self, user_id: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(

@@ -58,10 +58,10 @@ def csrf_safe(request: HTTPConnection) -> bool:
 
 async def principal_for_user(services: Services, user_id: str, loaders: Loaders) -> Principal:
     """The Principal of a user, read fresh from the database: account state and mandates as they are now."""
-    account = await services.accounts.by_id(user_id)
-    if account is None or account.state != "ACTIVE":
+    found = await services.accounts.with_mandates(user_id)
+    if found is None or found[0].state != "ACTIVE":
         return Principal.anonymous()
-    mandates = await services.accounts.mandates_of_user(account.id)
+    account, mandates = found
     return Principal(
         kind="staff" if account.is_staff else "user",
         account=account,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -14,7 +15,9 @@ from adapters.billing.records import (
     PaymentRecord,
     PriceListItemRecord,
 )
+from adapters.documents.records import DocumentRecord
 from resolvers.context import Context
+from resolvers.rows import Outcome, Rows
 from schema.base import Money, Node, money, to_global_id
 from schema.documents import Document, linked_document
 from schema.enums import InvoiceStatus
@@ -55,17 +58,24 @@ class Invoice(Node):
     payment_reference: str = strawberry.field(description="ISO 11649 RF creditor reference to pay with.")
     lines: list[InvoiceLine] = strawberry.field(description="The invoice lines.")
     record: strawberry.Private[InvoiceRecord]
+    # Resolved with the other rows of its page (resolvers.rows), when the page's resolver did so.
+    document_outcome: strawberry.Private[Outcome[DocumentRecord | None] | None] = None
 
-    @strawberry.field(description="The invoice as a document (needs DOCUMENTS_READ).")
-    async def document(self, info: Info) -> Document | None:
-        return await linked_document(info, self.record.document_id)
+    @strawberry.field(
+        description="The invoice as a document (needs DOCUMENTS_READ).", graphql_type=Document | None
+    )
+    def document(self, info: Info) -> Document | Awaitable[Document | None] | None:
+        if self.document_outcome is None:
+            return linked_document(info, self.record.document_id)
+        record = self.document_outcome.get()
+        return Document.from_record(record) if record else None
 
     @strawberry.field(description="The permit the invoice charges for (needs PERMITS_READ).")
     async def permit(self, info: Info) -> Permit | None:
         return await linked_permit(info, self.record.permit_id)
 
     @classmethod
-    def from_record(cls, r: InvoiceRecord) -> Invoice:
+    def from_record(cls, r: InvoiceRecord, documents: Rows[DocumentRecord | None] = None) -> Invoice:
         return cls(
             id=to_global_id("Invoice", r.id),
             number=r.number,
@@ -77,6 +87,7 @@ class Invoice(Node):
             payment_reference=r.payment_reference,
             lines=[InvoiceLine.from_record(line, r.currency) for line in r.lines],
             record=r,
+            document_outcome=documents.get(r.document_id) if documents and r.document_id else None,
         )
 
 

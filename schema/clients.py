@@ -15,6 +15,7 @@ from resolvers import clients as resolve
 from resolvers import documents as resolve_documents
 from resolvers import permits as resolve_permits
 from resolvers import representatives as resolve_representatives
+from resolvers import rows
 from resolvers.clients import ClientAccessRow
 from resolvers.context import Context
 from schema.applications import Application
@@ -32,7 +33,7 @@ from schema.enums import (
     ServiceType,
 )
 from schema.permits import Permit
-from schema.prefetch import ClientLoad, prefetch_client_fields
+from schema.prefetch import ClientLoad, prefetch_client_fields, selects
 
 Info = strawberry.Info[Context, None]
 
@@ -103,7 +104,10 @@ class Client(Node):
         after: str | None = None,
     ) -> Connection[Invoice] | None:
         page = await resolve_billing.invoices(info.context, self.record.id, _value(status), first, after)
-        return Connection.from_page(page, Invoice.from_record, after)
+        documents = None
+        if selects(info, "edges", "node", "document"):
+            documents = await rows.documents_of_rows(info.context, [r.document_id for r in page.items])
+        return Connection.from_page(page, lambda r: Invoice.from_record(r, documents), after)
 
     @strawberry.field(description="Payments received, newest first (needs BILLING_READ).")
     async def payments(
@@ -124,7 +128,10 @@ class Client(Node):
         page = await resolve_permits.permits(
             info.context, self.record.id, _value(status), _value(service_type), first, after
         )
-        return Connection.from_page(page, Permit.from_record, after)
+        stations = None
+        if selects(info, "edges", "node", "stations"):
+            stations = await rows.stations_of_rows(info.context, [r.id for r in page.items])
+        return Connection.from_page(page, lambda r: Permit.from_record(r, stations), after)
 
     @strawberry.field(description="Applications submitted, newest first (needs APPLICATIONS_SUBMIT).")
     async def applications(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
@@ -13,6 +14,7 @@ from resolvers import clients as resolve_clients
 from resolvers import documents as resolve_documents
 from resolvers import permits as resolve
 from resolvers.context import Context
+from resolvers.rows import Outcome, Rows
 from schema.base import Node, to_global_id
 from schema.documents import Document
 from schema.enums import PermitStatus, ServiceType
@@ -85,6 +87,8 @@ class Permit(Node):
     valid_from: date = strawberry.field(description="First day of validity.")
     valid_until: date | None = strawberry.field(description="Last day of validity; null when open-ended.")
     record: strawberry.Private[PermitRecord]
+    # Resolved with the other rows of its page (resolvers.rows), when the page's resolver did so.
+    stations_outcome: strawberry.Private[Outcome[Sequence[StationRecord]] | None] = None
 
     @strawberry.field(description="The permit holder.")
     async def holder(self, info: Info) -> Annotated[Client, strawberry.lazy("schema.clients")]:
@@ -93,8 +97,16 @@ class Permit(Node):
         prefetch_clients(info, [self.record.holder_id])
         return Client.from_record(await resolve_clients.client(info.context, self.record.holder_id))
 
-    @strawberry.field(description="The stations of the permit with their frequency assignments.")
-    async def stations(self, info: Info) -> list[Station] | None:
+    @strawberry.field(
+        description="The stations of the permit with their frequency assignments.",
+        graphql_type=list[Station] | None,
+    )
+    def stations(self, info: Info) -> list[Station] | Awaitable[list[Station]]:
+        if self.stations_outcome is None:
+            return self._stations(info)
+        return [Station.from_record(s) for s in self.stations_outcome.get()]
+
+    async def _stations(self, info: Info) -> list[Station]:
         return [Station.from_record(s) for s in await resolve.stations(info.context, self.record)]
 
     @strawberry.field(description="Documents of the permit (needs DOCUMENTS_READ on the holder).")
@@ -105,7 +117,7 @@ class Permit(Node):
         return [Document.from_record(d) for d in records]
 
     @classmethod
-    def from_record(cls, r: PermitRecord) -> Permit:
+    def from_record(cls, r: PermitRecord, stations: Rows[Sequence[StationRecord]] = None) -> Permit:
         return cls(
             id=to_global_id("Permit", r.id),
             number=r.number,
@@ -115,6 +127,7 @@ class Permit(Node):
             valid_from=r.valid_from,
             valid_until=r.valid_until,
             record=r,
+            stations_outcome=stations.get(r.id) if stations else None,
         )
 
 

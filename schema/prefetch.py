@@ -73,6 +73,15 @@ def prefetch_client_fields(
             _start(ctx, load(ctx, client_id, arguments))
 
 
+def selects(info: strawberry.Info[Context, None], *path: str) -> bool:
+    """True when the query selects ``path`` (field names) below the current field, in any fragment."""
+    raw = info._raw_info
+    nodes = list(raw.field_nodes)
+    for name in path:
+        nodes = [child for node in nodes for child in _selected(raw, node.selection_set, name)]
+    return bool(nodes)
+
+
 def _selected(
     raw: GraphQLResolveInfo[Any], selection_set: SelectionSetNode | None, name: str
 ) -> Iterator[FieldNode]:

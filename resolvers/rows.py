@@ -1,0 +1,74 @@
+"""A field of every row of a page, resolved for the whole page at once.
+
+A row's field that needs an upstream call (an invoice's document, a permit's stations) would otherwise be a
+coroutine per row, and a list of coroutines costs graphql-core a task each: measured, about a sixth of the
+gateway's CPU on the dashboard. The connection resolver asks for the field of all its rows here in one go,
+through the same loaders and the same authorisation, and hands each row its ``Outcome``: the value, or the
+error that row's field reports, exactly as the row's own resolver would have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from adapters.documents.records import DocumentRecord
+from adapters.permits.records import StationRecord
+from gateway.errors import GatewayError
+from resolvers.context import Context
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome(Generic[T]):
+    """What a row's field resolved to ahead of time."""
+
+    value: T
+    error: GatewayError | None = None
+
+    def get(self) -> T:
+        """The value, or the field's error raised."""
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+# The outcomes of one field for the rows of a page, by the row's key; None when the page did not resolve it.
+Rows = Mapping[str, Outcome[T]] | None
+
+
+async def documents_of_rows(
+    ctx: Context, document_ids: Sequence[str | None]
+) -> dict[str, Outcome[DocumentRecord | None]]:
+    """Like ``resolvers.documents.document`` for each id: one batch, one authorisation per owner."""
+    wanted = list(dict.fromkeys(i for i in document_ids if i is not None))
+    try:
+        records = await ctx.loaders.document_by_id.load_many(wanted)
+    except GatewayError as exc:
+        return {i: Outcome(None, exc) for i in wanted}
+    refusals: dict[str, GatewayError | None] = {}
+    for owner in dict.fromkeys(r.owner_id for r in records if r is not None):
+        try:
+            await ctx.principal.allow(owner, "DOCUMENTS_READ")
+            refusals[owner] = None
+        except GatewayError as exc:
+            refusals[owner] = exc
+    outcomes: dict[str, Outcome[DocumentRecord | None]] = {}
+    for document_id, record in zip(wanted, records, strict=True):
+        refusal = refusals[record.owner_id] if record is not None else None
+        outcomes[document_id] = Outcome(None, refusal) if refusal is not None else Outcome(record)
+    return outcomes
+
+
+async def stations_of_rows(
+    ctx: Context, permit_ids: Sequence[str]
+) -> dict[str, Outcome[Sequence[StationRecord]]]:
+    """Like ``resolvers.permits.stations`` for each permit (authorised where the permits entered)."""
+    wanted = list(dict.fromkeys(permit_ids))
+    try:
+        lists = await ctx.loaders.stations_by_permit_id.load_many(wanted)
+    except GatewayError as exc:
+        return {i: Outcome((), exc) for i in wanted}
+    return {permit_id: Outcome(stations) for permit_id, stations in zip(wanted, lists, strict=True)}
