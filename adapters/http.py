@@ -27,6 +27,7 @@ from typing import Any, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
+import orjson
 
 from adapters.documents.records import ContentStream
 from adapters.errors import (
@@ -49,6 +50,7 @@ from adapters.parse import (
 )
 from adapters.resilience import CircuitBreaker, RetryPolicy, Timeouts, retry_after_seconds
 from adapters.streaming import ResponseChunks
+from adapters.transport import AiohttpTransport
 
 __all__ = [
     "DEFAULT_RETRY",
@@ -83,6 +85,10 @@ class _AttemptFailed(Exception):
 class UpstreamClient:
     """One company system over HTTP: owns one ``httpx.AsyncClient`` (pool, timeouts, User-Agent).
 
+    Without a ``transport`` it goes over ``AiohttpTransport`` (``adapters.transport``) with
+    ``max_connections``: httpx's API and error handling on aiohttp's faster HTTP/1.1 machinery. The in-process
+    sandbox passes an ``httpx.ASGITransport`` instead, and tests an ``httpx.MockTransport``.
+
     ``calls`` counts the HTTP requests sent (every attempt) and ``on_request(system, method, path)`` is called
     before each, so benchmarks and tests can count upstream traffic. ``breaker=None`` gives the client a
     breaker of its own with default settings.
@@ -106,13 +112,16 @@ class UpstreamClient:
         self.breaker = breaker if breaker is not None else CircuitBreaker()
         self.calls = 0
         self.on_request = on_request
+        if transport is None:
+            transport = AiohttpTransport(max_connections=max_connections)
         self._http = httpx.AsyncClient(
             base_url=base_url,
             transport=transport,
             timeout=timeouts.for_httpx(),
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             follow_redirects=False,
+            # Proxy variables in the environment would route around the transport given here.
+            trust_env=False,
         )
 
     async def __aenter__(self) -> Self:
@@ -261,8 +270,8 @@ class UpstreamClient:
         if not response.content:
             return None
         try:
-            return response.json()
-        except ValueError:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
             raise UpstreamUnavailable(self.system, f"{method} {path}: invalid JSON") from None
 
 
@@ -384,8 +393,8 @@ def _clean(params: Params | None) -> dict[str, str | int] | None:
 
 def _detail_of(response: httpx.Response) -> str:
     try:
-        body = response.json()
-    except ValueError:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
         return ""
     if not isinstance(body, dict):
         return ""

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import orjson
 
+from adapters.transport import AiohttpTransport
 from auth.links import LinkSigner
 
 Json = dict[str, Any]
@@ -152,14 +153,18 @@ def permit_row(p: Json, stations: Sequence[Json]) -> Json:
 
 
 class Direct:
-    """One pooled ``httpx.AsyncClient`` per system; every method is one scenario's whole answer."""
+    """One pooled ``httpx.AsyncClient`` per system, over the gateway's own transport (the same HTTP machinery
+    as the gateway's adapters, so that the difference measured is the gateway's); every method is one
+    scenario's whole answer."""
 
     def __init__(
         self, urls: Mapping[str, str], *, secret: str, link_ttl: int = 300, max_connections: int = 256
     ) -> None:
-        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self._http = {
-            name: httpx.AsyncClient(base_url=url, limits=limits, timeout=30) for name, url in urls.items()
+            name: httpx.AsyncClient(
+                base_url=url, transport=AiohttpTransport(max_connections=max_connections), timeout=30
+            )
+            for name, url in urls.items()
         }
         self._links = LinkSigner(secret, link_ttl)
         self.calls = 0
