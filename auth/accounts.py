@@ -102,6 +102,10 @@ def _mandate(row: sa.Row[tuple[object, ...]]) -> Mandate:
     )
 
 
+_ACCOUNT_BY_ID = sa.select(portal_users).where(portal_users.c.id == sa.bindparam("user_id"))
+_MANDATES_OF_USER = sa.select(mandates).where(mandates.c.user_id == sa.bindparam("user_id"))
+
+
 class Accounts:
     """The account and mandate queries the gateway makes, one method each."""
 
@@ -125,12 +129,13 @@ class Accounts:
             return [_mandate(r) for r in rows]
 
     async def with_mandates(self, user_id: str) -> tuple[Account, list[Mandate]] | None:
-        """The account and its mandates, as they are now, read on one connection (every request does)."""
+        """The account and its mandates, as they are now, read on one connection (every request does, so
+        the statements are built once)."""
         async with self.engine.connect() as conn:
-            row = (await conn.execute(sa.select(portal_users).where(portal_users.c.id == user_id))).first()
+            row = (await conn.execute(_ACCOUNT_BY_ID, {"user_id": user_id})).first()
             if row is None:
                 return None
-            rows = await conn.execute(sa.select(mandates).where(mandates.c.user_id == user_id))
+            rows = await conn.execute(_MANDATES_OF_USER, {"user_id": user_id})
             return _account(row), [_mandate(r) for r in rows]
 
     async def record_login(self, user_id: str) -> None:

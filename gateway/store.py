@@ -17,6 +17,10 @@ class Store(Protocol):
 
     async def get(self, key: str) -> str | None: ...
 
+    async def get_touch(self, key: str, ttl: int) -> str | None:
+        """Read a value and restart its time to live, in one step (a session's idle timer)."""
+        ...
+
     async def put(self, key: str, value: str, ttl: int | None = None, *, only_new: bool = False) -> bool:
         """Store ``value``; with ``only_new`` only when the key is absent. True when written."""
         ...
@@ -67,6 +71,13 @@ class MemoryStore:
     async def get(self, key: str) -> str | None:
         value = self._live(key)
         return value if isinstance(value, str) else None
+
+    async def get_touch(self, key: str, ttl: int) -> str | None:
+        value = self._live(key)
+        if not isinstance(value, str):
+            return None
+        self._values[key] = (value, self._expiry(ttl))
+        return value
 
     async def put(self, key: str, value: str, ttl: int | None = None, *, only_new: bool = False) -> bool:
         if only_new and self._live(key) is not None:
@@ -130,6 +141,10 @@ class RedisStore:
 
     async def get(self, key: str) -> str | None:
         value = await self._redis.get(self._k(key))
+        return value if value is None else str(value)
+
+    async def get_touch(self, key: str, ttl: int) -> str | None:
+        value = await self._redis.getex(self._k(key), ex=ttl)  # GETEX: Redis 6.2 or newer
         return value if value is None else str(value)
 
     async def put(self, key: str, value: str, ttl: int | None = None, *, only_new: bool = False) -> bool:

@@ -49,3 +49,12 @@ async def test_sets(store: Store) -> None:
     await store.set_add("s", "b", ttl=60)
     await store.set_remove("s", "a")
     assert await store.set_members("s") == {"b"}
+
+
+async def test_get_touch_restarts_the_time_to_live(store: Store) -> None:
+    await store.put("idle", "v", ttl=2)
+    assert await store.get_touch("idle", 100) == "v"
+    remaining = await store.ttl("idle")
+    assert remaining is not None and remaining > 50
+    assert await store.get_touch("absent", 100) is None
+    assert await store.get("absent") is None
