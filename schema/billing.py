@@ -56,10 +56,14 @@ class Invoice(Node):
     outstanding: Money = strawberry.field(description="What is still to pay.")
     status: InvoiceStatus = strawberry.field(description="Settlement state.")
     payment_reference: str = strawberry.field(description="ISO 11649 RF creditor reference to pay with.")
-    lines: list[InvoiceLine] = strawberry.field(description="The invoice lines.")
     record: strawberry.Private[InvoiceRecord]
     # Resolved with the other rows of its page (resolvers.rows), when the page's resolver did so.
     document_outcome: strawberry.Private[Outcome[DocumentRecord | None] | None] = None
+
+    @strawberry.field(description="The invoice lines.")
+    def lines(self) -> list[InvoiceLine]:
+        # Built when asked for: most listings never show the lines.
+        return [InvoiceLine.from_record(line, self.record.currency) for line in self.record.lines]
 
     @strawberry.field(
         description="The invoice as a document (needs DOCUMENTS_READ).", graphql_type=Document | None
@@ -85,7 +89,6 @@ class Invoice(Node):
             outstanding=money(r.outstanding, r.currency),
             status=InvoiceStatus(r.status),
             payment_reference=r.payment_reference,
-            lines=[InvoiceLine.from_record(line, r.currency) for line in r.lines],
             record=r,
             document_outcome=documents.get(r.document_id) if documents and r.document_id else None,
         )
