@@ -357,6 +357,8 @@ class HttpAdapter:
 
     async def _fetch_chunks(self, path: str, param: str, keys: Sequence[str], params: Params) -> list[Any]:
         requests = [self.client.get_json(path, {**params, param: ",".join(chunk)}) for chunk in chunked(keys)]
+        if len(requests) == 1:  # the usual case: no task to schedule
+            return [await requests[0]]
         return list(await asyncio.gather(*requests))
 
     @contextmanager
