@@ -25,6 +25,7 @@ from sandbox.identities import BANK_IDS
 from sandbox.personas import ALL_SCOPES
 
 HOST = "127.0.0.1"
+CHECKOUT = Path(__file__).resolve().parent.parent  # whose gateway the harness starts, unless told
 BENCH_EMAIL = "bench.large@example.lv"
 BENCH_PASSWORD = "Bench-2026-large"  # noqa: S105 (a throwaway account in a throwaway database)
 BENCH_SECRET = "bench-secret-not-for-production-0123456789abcdef"  # noqa: S105
@@ -69,14 +70,17 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
             process.wait(timeout=5)
 
 
-def _gateway_cli(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def _gateway_cli(
+    args: list[str], env: dict[str, str], log: Path, root: Path = CHECKOUT
+) -> subprocess.Popen[bytes]:
+    """``gateway <args>`` from the checkout at ``root`` (``python -m`` imports from its working directory)."""
     with log.open("ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "gateway.cli", *args],
             env={**os.environ, **env},
             stdout=out,
             stderr=subprocess.STDOUT,
-            cwd=Path(__file__).resolve().parent.parent,
+            cwd=root,
         )
 
 
@@ -88,11 +92,11 @@ class Sandbox:
     url: str
 
     @classmethod
-    def start(cls, workdir: Path, *, clients: int, latency_ms: int) -> Sandbox:
+    def start(cls, workdir: Path, *, clients: int, latency_ms: int, root: Path = CHECKOUT) -> Sandbox:
         port = free_port()
         log = workdir / "sandbox.log"
         args = ["sandbox", "--host", HOST, "--port", str(port), "--clients", str(clients)]
-        process = _gateway_cli([*args, "--latency-ms", str(latency_ms)], {}, log)
+        process = _gateway_cli([*args, "--latency-ms", str(latency_ms)], {}, log, root)
         url = f"http://{HOST}:{port}"
         try:
             wait_ready(f"{url}/billing/health", process, seconds=120)
@@ -234,6 +238,7 @@ class Gateway:
         redis_url: str | None,
         workers: int,
         batching: bool,
+        root: Path = CHECKOUT,
     ) -> Gateway:
         port = free_port()
         urls = sandbox.system_urls()
@@ -259,7 +264,7 @@ class Gateway:
         }
         name = f"gateway-w{workers}-{'batching' if batching else 'naive'}.log"
         args = ["serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
-        process = _gateway_cli([*args, "--log-level", "warning"], env, workdir / name)
+        process = _gateway_cli([*args, "--log-level", "warning"], env, workdir / name, root)
         url = f"http://{HOST}:{port}"
         try:
             wait_ready(f"{url}/healthz", process)

@@ -49,9 +49,7 @@ def prefetch_client_fields(
     ``Viewer.clients``; empty when the current field is the client).
     """
     raw = info._raw_info
-    nodes = list(raw.field_nodes)
-    for name in path:
-        nodes = [child for node in nodes for child in _selected(raw, node.selection_set, name)]
+    nodes = _nodes_at(raw, path)
     if not nodes:
         return
     client_type = raw.schema.get_type("Client")
@@ -75,11 +73,15 @@ def prefetch_client_fields(
 
 def selects(info: strawberry.Info[Context, None], *path: str) -> bool:
     """True when the query selects ``path`` (field names) below the current field, in any fragment."""
-    raw = info._raw_info
+    return bool(_nodes_at(info._raw_info, path))
+
+
+def _nodes_at(raw: GraphQLResolveInfo[Any], path: Sequence[str]) -> list[FieldNode]:
+    """The field nodes ``path`` leads to from the current field (several when fragments repeat a field)."""
     nodes = list(raw.field_nodes)
     for name in path:
         nodes = [child for node in nodes for child in _selected(raw, node.selection_set, name)]
-    return bool(nodes)
+    return nodes
 
 
 def _selected(
