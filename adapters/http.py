@@ -112,6 +112,7 @@ class UpstreamClient:
         self.breaker = breaker if breaker is not None else CircuitBreaker()
         self.calls = 0
         self.on_request = on_request
+        self.max_connections = max_connections
         if transport is None:
             transport = AiohttpTransport(max_connections=max_connections)
         self._http = httpx.AsyncClient(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 import uvicorn
@@ -12,6 +13,8 @@ from gateway import cli_audit, cli_users
 
 
 def _serve(args: argparse.Namespace) -> int:
+    # The workers inherit it and share out the connection budgets (Settings.per_worker).
+    os.environ["GATEWAY_WORKERS"] = str(args.workers)
     uvicorn.run(
         "gateway.asgi:create",
         factory=True,

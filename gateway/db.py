@@ -159,10 +159,12 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, connections: int = 20) -> AsyncEngine:
+    """The engine; on PostgreSQL a pool of at most ``connections`` (half kept open, half on demand)."""
     if url.startswith("sqlite"):
         return create_async_engine(url, connect_args={"timeout": 30})
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    kept = max(1, connections // 2)
+    return create_async_engine(url, pool_size=kept, max_overflow=connections - kept, pool_pre_ping=True)
 
 
 async def migrate(engine: AsyncEngine) -> list[int]:

@@ -82,11 +82,18 @@ class Settings:
     upstream_timeout_seconds: float = 5.0
     trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
     batching: bool = True  # GATEWAY_BATCHING=off: one upstream call per parent (the benchmarks' baseline)
+    workers: int = 1  # worker processes of this instance (`gateway serve --workers N` tells its workers)
+    upstream_connections: int = 100  # per company system, for the whole instance: shared out among workers
+    database_connections: int = 20  # to PostgreSQL, for the whole instance: shared out among workers
     seed_personas: bool = False  # also seed the sandbox personas when the systems are a separate sandbox
 
     @property
     def is_dev(self) -> bool:
         return self.env == "dev"
+
+    def per_worker(self, connections: int) -> int:
+        """One worker's share of an instance's connection budget (at least 2, so that no worker starves)."""
+        return max(2, -(-connections // max(1, self.workers)))
 
     @classmethod
     def from_env(cls, dotenv: bool = True) -> Settings:
@@ -124,6 +131,9 @@ class Settings:
             receipt_key_file=_env("RECEIPT_KEY_FILE", str(VAR_DIR / "receipt-key.json")) or "",
             upstream_timeout_seconds=float(_env("UPSTREAM_TIMEOUT_SECONDS", "5") or "5"),
             batching=_env("GATEWAY_BATCHING", "on") != "off",
+            workers=_int("GATEWAY_WORKERS", 1),
+            upstream_connections=_int("UPSTREAM_CONNECTIONS", 100),
+            database_connections=_int("DATABASE_CONNECTIONS", 20),
             seed_personas=_env("GATEWAY_SEED_PERSONAS") == "1",
             trusted_proxies=tuple(p for p in (_env("TRUSTED_PROXIES", "") or "").split(",") if p),
         )

@@ -162,9 +162,12 @@ async def start(settings: Settings, *, store: Store | None = None, sandbox: Any 
     }
     sandbox = sandbox_if_needed(settings, sandbox)
     upstreams: dict[str, UpstreamClient] = {}
+    pool = settings.per_worker(settings.upstream_connections)
     for system, url in urls.items():
         if url:
-            upstreams[system] = UpstreamClient(system, url, timeouts=_timeouts(settings))
+            upstreams[system] = UpstreamClient(
+                system, url, timeouts=_timeouts(settings), max_connections=pool
+            )
         else:
             # In process, but at the address browsers know: links the systems make (a bank's payment page)
             # then point at the gateway's /sandbox mount.
@@ -174,7 +177,7 @@ async def start(settings: Settings, *, store: Store | None = None, sandbox: Any 
                 transport=_in_process(sandbox),
                 timeouts=_timeouts(settings),
             )
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, settings.per_worker(settings.database_connections))
     await migrate(engine)
     the_store = store or create_store(settings.redis_url, settings.redis_prefix)
     accounts = Accounts(engine)
