@@ -21,6 +21,7 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from schema.errors import is_expected
+from schema.execution import LeafShortcutExecutionContext
 from schema.guards import OperationGuards
 from schema.mutation import Mutation
 from schema.query import Query
@@ -68,7 +69,12 @@ def create_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return GatewaySchema(query=Query, mutation=Mutation, extensions=extensions)
+    return GatewaySchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        execution_context_class=LeafShortcutExecutionContext,
+    )
 
 
 def export_sdl() -> str:

@@ -1,0 +1,37 @@
+"""The gateway answers the same with the executor's leaf shortcut as without it (schema/execution.py)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from schema import execution
+from tests.conftest import Gateway
+from tests.contract.test_personas import ANNA
+from tests.contract.test_upstreams import DEEP
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "bench" / "scenarios"
+
+
+def comparable(body: dict[str, Any]) -> str:
+    """The answer without what differs between two requests: the download links' expiry and signature."""
+    return re.sub(r"download\?[^\"]*", "download?", repr(body))
+
+
+async def test_dashboard_and_deep_queries_answer_the_same_without_the_shortcut(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = await gateway.login(ANNA)
+    dashboard = (SCENARIOS / "dashboard.graphql").read_text()
+    deep_variables = {"id": "Q2xpZW50OksyMDAwMDE"}  # Client:K200001, Baltijas Radio
+    fast = [await gateway.gql(dashboard, token=token), await gateway.gql(DEEP, deep_variables, token=token)]
+    monkeypatch.setattr(execution, "leaf_plan", lambda schema: {})
+    plain = [await gateway.gql(dashboard, token=token), await gateway.gql(DEEP, deep_variables, token=token)]
+    assert [comparable(b) for b in fast] == [comparable(b) for b in plain]
+    # The answers are full ones: data and the expected FORBIDDEN errors (Anna's scopes on Jānis Bērziņš).
+    assert fast[0]["data"]["viewer"]["clients"][1]["client"]["permits"]["edges"]
+    assert {e["extensions"]["code"] for e in fast[0]["errors"]} == {"FORBIDDEN"}
+    assert fast[1]["data"]["client"]["permits"]["totalCount"] > 0
