@@ -28,10 +28,11 @@ from bench.direct import Direct, Json, ViewerInfo, gid, raw_of
 from bench.load import Token
 from bench.processes import BANK_ID, BANK_SECRET, BENCH_EMAIL, BENCH_PASSWORD, LARGE_CLIENT
 from sandbox.personas import DEMO_PASSWORD
-from schema.trusted import REGISTRY, sha256
+from schema.trusted import REGISTRY, SOURCE_DIR, sha256
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 ALL_SCENARIOS = ("dashboard", "permit-detail", "settlement", "large-client")
+SETTLEMENT = SOURCE_DIR / "settlement.graphql"  # the banks' trusted documents, sent by hash as a bank does
 REFERENCES_PER_CLIENT = 5  # settlement: open invoices' payment references per client, besides its code
 
 VIEWER_QUERY = (
@@ -171,8 +172,8 @@ def trusted_hashes(text: str) -> dict[str, str]:
         digest = sha256(print_ast(DocumentNode(definitions=(definition,))))
         if digest not in registry:
             raise Unavailable(
-                f"{definition.name.value} of bench/scenarios/settlement.graphql is not a trusted document "
-                f"(its hash is not in {REGISTRY.name}): copy it from schema/trusted/settlement.graphql"
+                f"{definition.name.value} of {SETTLEMENT.name} is not a trusted document "
+                f"(its hash is not in {REGISTRY.name}): run `gateway trusted-documents`"
             )
         for variable in definition.variable_definitions or ():
             out[variable.variable.name.value] = digest
@@ -289,10 +290,10 @@ def prepare_settlement(client: httpx.Client, sandbox_url: str) -> Prepared:
     """``demo-bank``'s settlement queries: by client code and by open invoices' payment references, for
     every client that has an agreement with the bank (in the sandbox: Jānis Bērziņš and Baltijas Radio),
     interleaved so that consecutive requests differ."""
-    query = document("settlement")
+    query = SETTLEMENT.read_text(encoding="utf-8")
     persisted = trusted_hashes(query)
     if not {"paymentReference", "clientCode"} <= persisted.keys():
-        raise Unavailable("bench/scenarios/settlement.graphql lacks the by-reference or by-code operation")
+        raise Unavailable(f"{SETTLEMENT} lacks the by-reference or by-code operation")
     token = BankToken(f"{sandbox_url}/idp/token", BANK_ID, BANK_SECRET)
     token()
     # Who pays through the bank, and their codes: read from the billing system, as the bank knows them.
