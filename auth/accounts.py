@@ -123,11 +123,6 @@ class Accounts:
     async def by_email(self, email: str) -> Account | None:
         return await self._one(portal_users.c.email == email.strip().lower())
 
-    async def mandates_of_user(self, user_id: str) -> list[Mandate]:
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(sa.select(mandates).where(mandates.c.user_id == user_id))
-            return [_mandate(r) for r in rows]
-
     async def with_mandates(self, user_id: str) -> tuple[Account, list[Mandate]] | None:
         """The account and its mandates, as they are now, read on one connection (every request does, so
         the statements are built once)."""
