@@ -21,7 +21,7 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from schema.errors import is_expected
-from schema.execution import LeafShortcutExecutionContext
+from schema.execution import ShortcutExecutionContext
 from schema.guards import OperationGuards
 from schema.mutation import Mutation
 from schema.query import Query
@@ -73,7 +73,7 @@ def create_schema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
-        execution_context_class=LeafShortcutExecutionContext,
+        execution_context_class=ShortcutExecutionContext,
     )
 
 

@@ -1,41 +1,79 @@
-"""graphql-core's executor with a shortcut for the commonest field of every answer.
+"""graphql-core's executor with shortcuts for the commonest fields of every answer: the basic ones.
 
-Most fields of an answer are leaves read straight off the object: an invoice's number, an amount, a status.
-Strawberry marks them "basic" (no resolver, no extensions, no arguments), but graphql-core still builds a
-resolve-info object, looks for arguments, calls Strawberry's wrapper, which calls the default resolver, and
-runs the generic completion for each of them: measured, most of the CPU of a large answer.
+Most fields of an answer are read straight off the object: an invoice's number, its total (a Money object),
+a station's list of assignments. Strawberry marks them "basic" (no resolver, no extensions; here also no
+arguments), but graphql-core still builds a resolve-info object, looks for arguments, calls Strawberry's
+wrapper, which calls the default resolver, and runs the generic completion for each of them and for each
+row of a list: measured, most of the CPU of a large answer. ``ShortcutExecutionContext`` does less, in
+three ways, each ending exactly where graphql-core's path would:
 
-``LeafShortcutExecutionContext`` reads such a field with ``getattr`` and serialises it with its scalar or enum
-type, exactly what that path ends in. Whatever it cannot finish the same way (a null, a value the type
-refuses, a field with middleware around it) goes down graphql-core's own path, which then reports it as
-usual; so answers and errors are the same, only cheaper (``tests/contract/test_execution.py`` compares them).
+- a basic **leaf** is read with ``getattr`` and serialised by its scalar or enum type;
+- a basic field whose whole selection is basic fields (a ``Money``, ``pageInfo``, a list of assignments) is
+  built as plain dicts and lists by a ``Shape`` worked out once per query document; nothing in such a
+  subtree has a resolver, so building it has no effect but its result;
+- any other basic **object** field (an edge's ``node``) is read with ``getattr`` and handed to graphql-core's
+  completion of its selection, with graphql-core's error handling.
+
+Whatever a shortcut cannot finish the same way (a null, a value its type refuses, a directive that depends
+on variables, middleware around the fields) goes down graphql-core's own path, which then answers and
+reports it as usual; so answers and errors are the same, only cheaper (``tests/unit/test_execution.py`` and
+``tests/contract/test_execution.py`` compare them).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, cast
 from weakref import WeakKeyDictionary
 
 from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLList,
     GraphQLObjectType,
+    GraphQLOutputType,
     GraphQLSchema,
+    InlineFragmentNode,
+    SelectionSetNode,
     Undefined,
     get_nullable_type,
     is_leaf_type,
     is_non_null_type,
 )
+from graphql.execution.collect_fields import collect_subfields
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
-# (type name, field name) → (attribute, serialise, nullable)
-Plan = dict[tuple[str, str], tuple[str, Any, bool]]
-_PLANS: WeakKeyDictionary[GraphQLSchema, Plan] = WeakKeyDictionary()
 _MISSING = object()
+# Shapes kept across requests, per schema, keyed by the identity of their field nodes; each entry holds its
+# nodes, so no other node can take their ids while it lives. Cleared when full: documents come and go with the
+# parse cache.
+_SHAPES_LIMIT = 4096
 
 
-def leaf_plan(schema: GraphQLSchema) -> Plan:
-    """The basic leaf fields of a schema, worked out once per schema."""
+@dataclass(frozen=True, slots=True)
+class Basic:
+    """A basic field of an object type: no resolver, no extensions, no arguments."""
+
+    attribute: str
+    nullable: bool
+    # A leaf's serialiser (its scalar or enum type); None for an object or a list.
+    serialize: Callable[[Any], Any] | None
+    type: GraphQLOutputType  # the field's type
+    output: GraphQLOutputType  # the field's type without non-null
+
+
+# (type name, field name) → the basic field
+Plan = dict[tuple[str, str], Basic]
+_PLANS: WeakKeyDictionary[GraphQLSchema, Plan] = WeakKeyDictionary()
+Shapes = dict[tuple[Any, ...], tuple[tuple[FieldNode, ...], "Shape | None"]]
+_SHAPES: WeakKeyDictionary[GraphQLSchema, Shapes] = WeakKeyDictionary()
+
+
+def basic_fields(schema: GraphQLSchema) -> Plan:
+    """The basic fields of a schema's object types, worked out once per schema."""
     plan = _PLANS.get(schema)
     if plan is None:
         plan = {}
@@ -44,26 +82,116 @@ def leaf_plan(schema: GraphQLSchema) -> Plan:
                 continue
             for field_name, field in graphql_type.fields.items():
                 definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-                leaf = get_nullable_type(field.type)
-                if (
-                    isinstance(definition, StrawberryField)
-                    and definition.is_basic_field
-                    and not field.args
-                    and is_leaf_type(leaf)
-                ):
+                if isinstance(definition, StrawberryField) and definition.is_basic_field and not field.args:
+                    output = get_nullable_type(field.type)
+                    serialize = output.serialize if is_leaf_type(output) else None
                     nullable = not is_non_null_type(field.type)
-                    plan[type_name, field_name] = (definition.python_name, leaf.serialize, nullable)
+                    plan[type_name, field_name] = Basic(
+                        definition.python_name, nullable, serialize, field.type, output
+                    )
         _PLANS[schema] = plan
     return plan
 
 
-class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's execution context, with basic leaf fields read and serialised directly."""
+def _is_type(object_type: GraphQLObjectType, value: Any) -> bool:
+    """True when the type has no ``is_type_of`` or it accepts ``value`` (Strawberry's ignores the info)."""
+    if object_type.is_type_of is None:
+        return True
+    try:
+        return object_type.is_type_of(value, None) is True  # type: ignore[arg-type]
+    except Exception:
+        return False
+
+
+class _Refused(Exception):
+    """A value a shape cannot build as graphql-core would; graphql-core's path builds it instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """How to build the answer of a basic field from its value, for a selection of basic fields only."""
+
+    key: str  # the response key
+    attribute: str
+    nullable: bool
+    serialize: Callable[[Any], Any] | None  # a leaf
+    fields: tuple[Shape, ...] | None  # an object: its selected fields, in answer order
+    object_type: GraphQLObjectType | None  # an object: its type (for ``is_type_of``)
+    item: Shape | None  # a list: the shape of its items (attribute unused)
+    typename: str | None = None  # ``__typename`` of an object type: that name
+
+    def build(self, value: Any) -> Any:
+        """The answer for ``value``; ``_Refused`` when graphql-core would answer differently (an error)."""
+        if value is None:
+            if self.nullable:
+                return None
+            raise _Refused
+        if self.serialize is not None:
+            try:
+                serialized = self.serialize(value)
+            except Exception:
+                raise _Refused from None
+            if serialized is None or serialized is Undefined:
+                raise _Refused
+            return serialized
+        if self.item is not None:
+            if not isinstance(value, list | tuple):
+                raise _Refused
+            item = self.item
+            return [item.build(row) for row in value]
+        if self.object_type is not None and not _is_type(self.object_type, value):
+            raise _Refused
+        answer = {}
+        for field in self.fields or ():
+            if field.typename is not None:
+                answer[field.key] = field.typename
+                continue
+            field_value = getattr(value, field.attribute, _MISSING)
+            if field_value is _MISSING:
+                raise _Refused
+            answer[field.key] = field.build(field_value)
+        return answer
+
+
+def _plain(selection_set: SelectionSetNode | None, fragments: dict[str, Any], seen: set[str]) -> bool:
+    """True when no selection below has a directive: what is collected then does not depend on variables."""
+    if selection_set is None:
+        return True
+    for selection in selection_set.selections:
+        if selection.directives:
+            return False
+        if isinstance(selection, FieldNode):
+            if selection.arguments or not _plain(selection.selection_set, fragments, seen):
+                return False
+        elif isinstance(selection, InlineFragmentNode):
+            if not _plain(selection.selection_set, fragments, seen):
+                return False
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in seen:
+                continue
+            seen.add(name)
+            details = fragments.get(name)
+            definition = getattr(details, "definition", details)
+            if definition is None or definition.directives:
+                return False
+            if getattr(definition, "variable_definitions", None):
+                return False
+            if not _plain(definition.selection_set, fragments, seen):
+                return False
+        else:
+            return False
+    return True
+
+
+class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's execution context, with basic fields read and completed directly."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         manager = self.middleware_manager
-        self._leaves = {} if manager is not None and manager.middlewares else leaf_plan(self.schema)
+        self._basic = {} if manager is not None and manager.middlewares else basic_fields(self.schema)
+        self._shapes = _SHAPES.setdefault(self.schema, {})
 
     def execute_field(
         self,
@@ -73,18 +201,121 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         path: Any,
         position_context: Any,
     ) -> Any:
-        shortcut = self._leaves.get((parent_type.name, field_details_list[0].node.name.value))
-        if shortcut is not None:
-            attribute, serialize, nullable = shortcut
-            value = getattr(source, attribute, _MISSING)
+        basic = self._basic.get((parent_type.name, field_details_list[0].node.name.value))
+        if basic is not None:
+            value = getattr(source, basic.attribute, _MISSING)
             if value is None:
-                if nullable:
+                if basic.nullable:
                     return None
             elif value is not _MISSING:
-                try:
-                    serialized = serialize(value)
-                except Exception:  # graphql-core's path below reports it as usual
-                    serialized = None
-                if serialized is not None and serialized is not Undefined:
-                    return serialized
+                if basic.serialize is not None:
+                    try:
+                        serialized = basic.serialize(value)
+                    except Exception:  # graphql-core's path below reports it as usual
+                        serialized = None
+                    if serialized is not None and serialized is not Undefined:
+                        return serialized
+                else:
+                    shape = self._shape(parent_type, field_details_list)
+                    if shape is not None:
+                        try:
+                            return shape.build(value)
+                        except _Refused:
+                            pass
+                    elif isinstance(basic.output, GraphQLObjectType) and _is_type(basic.output, value):
+                        return self._complete_object(basic, field_details_list, path, value, position_context)
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
+
+    def _complete_object(
+        self, basic: Basic, field_details_list: Any, path: Any, value: Any, position_context: Any
+    ) -> Any:
+        """What graphql-core's ``execute_field`` does with an object value, less the resolver call."""
+        object_type = cast(GraphQLObjectType, basic.output)
+        try:
+            completed = self.collect_and_execute_subfields(
+                object_type, field_details_list, path, value, position_context
+            )
+            if self.is_awaitable(completed):
+                return self._await_completed(completed, basic.type, field_details_list, path)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, basic.type, field_details_list, path)
+            return None
+        return completed
+
+    async def _await_completed(
+        self, completed: Awaitable[Any], return_type: GraphQLOutputType, field_details_list: Any, path: Any
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+
+    def _shape(self, parent_type: GraphQLObjectType, field_details_list: Any) -> Shape | None:
+        """The shape of a basic field's answer, when its selection is all basic fields; else None."""
+        nodes = tuple(details.node for details in field_details_list)
+        key = (parent_type.name, *map(id, nodes))
+        cached = self._shapes.get(key)
+        if cached is not None:
+            return cached[1]
+        shape = self._compile(parent_type, field_details_list)
+        if len(self._shapes) >= _SHAPES_LIMIT:
+            self._shapes.clear()
+        self._shapes[key] = (nodes, shape)
+        return shape
+
+    def _compile(self, parent_type: GraphQLObjectType, field_details_list: Any) -> Shape | None:
+        first = field_details_list[0]
+        name = first.node.name.value
+        key = first.node.alias.value if first.node.alias else name
+        if name == "__typename":
+            return Shape(key, "", False, None, None, None, None, typename=parent_type.name)
+        basic = self._basic.get((parent_type.name, name))
+        if basic is None:
+            return None
+        for details in field_details_list:
+            if details.defer_usage is not None or details.fragment_variable_values is not None:
+                return None
+            if not _plain(details.node.selection_set, self.fragment_definitions, set()):
+                return None
+        output = basic.output
+        item: Shape | None = None
+        if isinstance(output, GraphQLList):
+            item_type = output.of_type
+            item = self._compile_type(
+                get_nullable_type(item_type), not is_non_null_type(item_type), field_details_list
+            )
+            if item is None:
+                return None
+            return Shape(key, basic.attribute, basic.nullable, None, None, None, item)
+        shape = self._compile_type(output, basic.nullable, field_details_list)
+        if shape is None:
+            return None
+        return Shape(
+            key, basic.attribute, shape.nullable, shape.serialize, shape.fields, shape.object_type, None
+        )
+
+    def _compile_type(self, output: Any, nullable: bool, field_details_list: Any) -> Shape | None:
+        """The shape of a value of ``output`` (a leaf or an object type) under these field nodes."""
+        if is_leaf_type(output):
+            return Shape("", "", nullable, output.serialize, None, None, None)
+        if not isinstance(output, GraphQLObjectType):
+            return None  # lists of lists, interfaces and unions go graphql-core's way
+        grouped, defer_usages, _ = collect_subfields(
+            self.schema,
+            self.fragments,
+            self.variable_values,
+            self.operation,
+            output,
+            field_details_list,
+            self.hide_suggestions,
+        )
+        if defer_usages:
+            return None
+        fields = []
+        for sub_details in grouped.values():
+            sub = self._compile(output, sub_details)
+            if sub is None:
+                return None
+            fields.append(sub)
+        return Shape("", "", nullable, None, tuple(fields), output, None)

@@ -1,14 +1,17 @@
-"""The leaf shortcut in the executor gives the same answers and errors as graphql-core's own path."""
+"""The executor's shortcuts for basic fields give the same answers and errors as graphql-core's own path."""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+import pytest
 import strawberry
+from strawberry.extensions import ParserCache
 
-from schema.execution import LeafShortcutExecutionContext, leaf_plan
+from schema.execution import _SHAPES, ShortcutExecutionContext, basic_fields
 
 
 @strawberry.enum
@@ -48,7 +51,7 @@ QUERY = "{ things { name amount colour note count shout } }"
 
 def answer(shortcut: bool) -> dict[str, Any]:
     schema = strawberry.Schema(
-        query=Query, execution_context_class=LeafShortcutExecutionContext if shortcut else None
+        query=Query, execution_context_class=ShortcutExecutionContext if shortcut else None
     )
     result = schema.execute_sync(QUERY)
     return {
@@ -58,8 +61,8 @@ def answer(shortcut: bool) -> dict[str, Any]:
 
 
 def test_basic_leaves_are_planned_and_resolved_fields_are_not() -> None:
-    schema = strawberry.Schema(query=Query, execution_context_class=LeafShortcutExecutionContext)
-    plan = leaf_plan(schema._schema)
+    schema = strawberry.Schema(query=Query, execution_context_class=ShortcutExecutionContext)
+    plan = basic_fields(schema._schema)
     assert {name for type_name, name in plan if type_name == "Thing"} == {
         "name",
         "amount",
@@ -81,8 +84,159 @@ def test_same_data_and_errors_as_graphql_core() -> None:
 
 
 def test_good_values_are_serialised_by_their_types() -> None:
-    schema = strawberry.Schema(query=Query, execution_context_class=LeafShortcutExecutionContext)
+    schema = strawberry.Schema(query=Query, execution_context_class=ShortcutExecutionContext)
     result = schema.execute_sync("{ things { amount colour note count } }")
     assert result.errors  # the broken rows
     plain = strawberry.Schema(query=Query).execute_sync("{ things { amount colour note count } }")
     assert result.data == plain.data
+
+
+# Objects and lists read off their parents: the shapes and the object shortcut.
+
+
+@strawberry.type
+class Amount:
+    value: Decimal
+    currency: str
+
+
+@strawberry.interface
+class Named:
+    label: str
+
+
+@strawberry.type
+class Tag(Named):
+    weight: int
+
+
+@strawberry.type
+class Row:
+    number: str
+    total: Amount
+    refund: Amount | None
+    tags: list[Tag]
+    maybe_tags: list[Tag | None] | None
+    any_named: Named | None
+
+    @strawberry.field
+    def checked(self) -> str:
+        if self.number == "boom":
+            raise ValueError("checked failed")
+        return self.number
+
+    @strawberry.field
+    async def later(self) -> str:
+        if self.number == "late-boom":
+            raise ValueError("later failed")
+        return self.number + "!"
+
+
+@strawberry.type
+class Edge:
+    node: Row
+    spare: Row | None
+
+
+def row(number: str, **changes: Any) -> Row:
+    base: dict[str, Any] = {
+        "number": number,
+        "total": Amount(value=Decimal("1.10"), currency="EUR"),
+        "refund": None,
+        "tags": [Tag(label="a", weight=1), Tag(label="b", weight=2)],
+        "maybe_tags": [None, Tag(label="c", weight=3)],
+        "any_named": Tag(label="n", weight=4),
+    }
+    base.update(changes)
+    return Row(**base)
+
+
+@strawberry.type
+class RowsQuery:
+    @strawberry.field
+    def edges(self) -> list[Edge | None]:
+        broken: list[Any] = [
+            # what broken records could hold: a null total, a currency null, a tag list that is not a list,
+            # a tag weight the type refuses, a row of the wrong type, a resolver that fails (also async)
+            Edge(node=row("r2", total=None), spare=None),
+            Edge(node=row("r3", total=Amount(value=Decimal("2"), currency=None)), spare=None),  # type: ignore[arg-type]
+            Edge(node=row("r4", tags=7), spare=None),
+            Edge(node=row("r5", tags=[Tag(label="x", weight="heavy")]), spare=None),  # type: ignore[arg-type]
+            Edge(node=Amount(value=Decimal("1"), currency="EUR"), spare=None),  # type: ignore[arg-type]
+            Edge(node=row("boom"), spare=row("boom")),
+            Edge(node=row("late-boom"), spare=row("late-boom")),
+        ]
+        return [
+            Edge(node=row("r1"), spare=row("s1", refund=Amount(value=Decimal("0.5"), currency="EUR"))),
+            *broken,
+        ]
+
+
+ROWS = """
+query Rows($withTags: Boolean!) {
+  edges {
+    node {
+      __typename
+      number
+      total { value currency @include(if: $withTags) }
+      sum: total { currency ...AmountValue }
+      refund { value }
+      tags @include(if: $withTags) { label weight }
+      maybeTags { label __typename }
+      anyNamed { label ... on Tag { weight } }
+      checked
+      later
+    }
+    spare { number later refund { value } }
+  }
+}
+fragment AmountValue on Amount { value }
+"""
+
+
+def rows_answer(shortcut: bool, variables: dict[str, Any]) -> dict[str, Any]:
+    schema = strawberry.Schema(
+        query=RowsQuery, execution_context_class=ShortcutExecutionContext if shortcut else None
+    )
+    result = asyncio.run(schema.execute(ROWS, variable_values=variables))
+    return {
+        "data": result.data,
+        "errors": sorted((e.message, tuple(e.path or ())) for e in result.errors or ()),
+    }
+
+
+@pytest.mark.parametrize("with_tags", [True, False])
+def test_objects_and_lists_give_the_same_data_and_errors_as_graphql_core(with_tags: bool) -> None:
+    variables = {"withTags": with_tags}
+    fast, plain = rows_answer(True, variables), rows_answer(False, variables)
+    assert fast == plain
+    paths = [path for _, path in plain["errors"]]
+    assert ("edges", 1, "node", "total") in paths  # null for a non-null object nulls the edge
+    assert any(path[:3] == ("edges", 2, "node") and path[-1] == "currency" for path in paths)
+    assert ("edges", 6, "node", "checked") in paths and ("edges", 6, "spare", "later") not in paths
+    assert ("edges", 7, "node", "later") in paths and ("edges", 7, "spare", "later") in paths
+    assert (("edges", 3, "node", "tags") in paths) is with_tags
+    good = plain["data"]["edges"][0]
+    assert good["node"]["sum"] == {"currency": "EUR", "value": "1.10"}
+    assert good["node"]["maybeTags"] == [None, {"label": "c", "__typename": "Tag"}]
+    assert ("tags" in good["node"]) is with_tags
+    assert good["node"]["total"] == ({"value": "1.10", "currency": "EUR"} if with_tags else {"value": "1.10"})
+    assert good["spare"] == {"number": "s1", "later": "s1!", "refund": {"value": "0.5"}}
+
+
+def test_a_shape_is_kept_per_document_and_not_used_for_a_directive_that_depends_on_variables() -> None:
+    # The same document (one parse, as with the gateway's parser cache) with opposite variables: a shape
+    # must not carry the first request's selection over to the next.
+    schema = strawberry.Schema(
+        query=RowsQuery, execution_context_class=ShortcutExecutionContext, extensions=[ParserCache]
+    )
+    plain = strawberry.Schema(query=RowsQuery)
+    for variables in ({"withTags": True}, {"withTags": False}, {"withTags": True}):
+        fast = asyncio.run(schema.execute(ROWS, variable_values=variables))
+        slow = asyncio.run(plain.execute(ROWS, variable_values=variables))
+        assert fast.data == slow.data
+    # Shapes were made and kept: for Row's total, refund, tags... but not for an edge's node or spare (a Row
+    # has resolvers) nor for anyNamed (an interface).
+    shapes = [(key[0], shape) for key, (_, shape) in _SHAPES[schema._schema].items()]
+    assert {parent for parent, shape in shapes if shape is not None} == {"Row"}
+    assert {parent for parent, shape in shapes if shape is None} == {"Row", "Edge"}
