@@ -315,6 +315,54 @@ async def test_request_basics_counter_and_hook() -> None:
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("method", "path", "params", "content", "headers"),
+    [
+        ("GET", "/invoices", {"client_ids": "K1,K2,K3", "first": 20, "after": "Y3Vyc29yOjIw"}, None, None),
+        ("GET", "/clients", {"ids": "K 1,Ā/2?&=#%,ü"}, None, None),  # what httpx escapes, escaped the same
+        ("GET", "/documents/D%2F1/content", None, None, {"Accept": "*/*", "Accept-Encoding": "identity"}),
+        (
+            "POST",
+            "/applications",
+            None,
+            b'{"a":1}',
+            {"Content-Type": "application/json", "Idempotency-Key": "k"},
+        ),
+        ("GET", "health", None, None, None),
+    ],
+)
+async def test_requests_are_what_httpx_would_build(
+    method: str,
+    path: str,
+    params: dict[str, str | int] | None,
+    content: bytes | None,
+    headers: dict[str, str] | None,
+) -> None:
+    async with make_client(Counter(OK)) as client:
+        ours = client._request(method, path, params, content, headers)
+        theirs = client._http.build_request(method, path, params=params, content=content, headers=headers)
+    assert ours.method == theirs.method
+    assert (
+        ours.url.path == theirs.url.path
+        and ours.url.raw_path.split(b"?")[0] == theirs.url.raw_path.split(b"?")[0]
+    )
+    assert ours.url.params == theirs.url.params  # the same values once decoded; commas may stay unescaped
+    assert ours.headers.multi_items() == theirs.headers.multi_items()
+    assert ours.extensions == theirs.extensions
+    assert ours.content == theirs.content
+
+
+@pytest.mark.asyncio
+async def test_a_cookie_an_upstream_sets_is_neither_kept_nor_sent() -> None:
+    handler = Counter(httpx.Response(200, json={}, headers={"Set-Cookie": "session=anna; Path=/"}), OK)
+    async with make_client(handler) as client:
+        await client.get_json("/clients", {"ids": "K1"})
+        await client.get_json("/clients", {"ids": "K2"})
+        assert list(client._http.cookies.jar) == []
+    assert "cookie" not in handler.requests[1].headers
+
+
+@pytest.mark.asyncio
 async def test_ping() -> None:
     async with make_client(Counter(httpx.Response(200, json={"status": "ok"}))) as client:
         await client.ping()
