@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import orjson
@@ -153,9 +154,9 @@ def permit_row(p: Json, stations: Sequence[Json]) -> Json:
 
 
 class Direct:
-    """One pooled ``httpx.AsyncClient`` per system, over the gateway's own transport (the same HTTP machinery
-    as the gateway's adapters, so that the difference measured is the gateway's); every method is one
-    scenario's whole answer."""
+    """One pooled ``httpx.AsyncClient`` per system, over the gateway's own transport, each request built from
+    one URL string as ``UpstreamClient`` builds it (the same HTTP machinery as the gateway's adapters, so
+    that the difference measured is the gateway's); every method is one scenario's whole answer."""
 
     def __init__(
         self, urls: Mapping[str, str], *, secret: str, link_ttl: int = 300, max_connections: int = 256
@@ -174,7 +175,10 @@ class Direct:
 
     async def _get(self, system: str, path: str, params: Mapping[str, str | int]) -> Json:
         self.calls += 1
-        response = await self._http[system].get(path, params=params)
+        client = self._http[system]
+        url = f"{str(client.base_url).rstrip('/')}{path}?{urlencode(params, safe=',')}"
+        timeout = {"timeout": client.timeout.as_dict()}
+        response = await client.send(httpx.Request("GET", url, headers=client.headers, extensions=timeout))
         response.raise_for_status()
         body: Json = orjson.loads(response.content)
         return body
