@@ -21,6 +21,7 @@ import asyncio
 import json as jsonlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from http.cookiejar import Cookie, CookieJar
@@ -42,12 +43,16 @@ from adapters.paging import Page
 from adapters.parse import (
     MalformedAnswer,
     R,
+    Refused,
     decode,
     group_items_of,
     groups_of,
     items_of,
     owner_of,
     page_of,
+    typed_groups,
+    typed_items,
+    typed_pages,
 )
 from adapters.resilience import CircuitBreaker, RetryPolicy, Timeouts, retry_after_seconds
 from adapters.streaming import ResponseChunks
@@ -76,7 +81,15 @@ DEFAULT_TIMEOUTS = Timeouts()
 DEFAULT_RETRY = RetryPolicy()
 
 X = TypeVar("X")
+Y = TypeVar("Y")
 Params = Mapping[str, str | int | None]
+
+
+@dataclass(frozen=True, slots=True)
+class JsonAnswer:
+    """An answer the typed reading refused, as JSON, for the generic decoding (see ``get_typed``)."""
+
+    value: Any
 
 
 class _NoCookies(CookieJar):
@@ -155,6 +168,18 @@ class UpstreamClient:
         with self._guard():
             response = await self._exchange("GET", path, params=_clean(params))
             return self._json(response, "GET", path)
+
+    async def get_typed(
+        self, path: str, params: Params | None, typed: Callable[[bytes], X]
+    ) -> X | JsonAnswer:
+        """``get_json``, but the body is first read by ``typed`` (``adapters.parse.typed_*``); when that
+        refuses it, the answer comes back as JSON in a ``JsonAnswer``, for the caller's generic decoding."""
+        with self._guard():
+            response = await self._exchange("GET", path, params=_clean(params))
+            try:
+                return typed(response.content)
+            except Refused:
+                return JsonAnswer(self._json(response, "GET", path))
 
     async def post_json(self, path: str, json: Any, *, idempotency_key: str | None = None) -> Any:
         """POST a JSON body (Decimal and dates as strings) and return the JSON answer; never retried."""
@@ -332,11 +357,11 @@ class HttpAdapter:
     ) -> dict[str, R]:
         """Records by id in the order asked, unknown ids absent; >500 ids go out as concurrent requests."""
         wanted = unique(ids)
-        answers = await self._fetch_chunks(path, param, wanted, {})
+        answers = await self._fetch_chunks(path, param, wanted, {}, lambda body: typed_items(body, record))
         found: dict[str, R] = {}
-        with self._decoding():
-            for answer in answers:
-                found.update((str(getattr(item, key)), item) for item in items_of(answer, record))
+        for answer in answers:
+            items = self._decoded(answer, lambda json: tuple(items_of(json, record)))
+            found.update((str(getattr(item, key)), item) for item in items)
         return {id_: found[id_] for id_ in wanted if id_ in found}
 
     async def _pages(
@@ -344,13 +369,29 @@ class HttpAdapter:
     ) -> dict[str, Page[R]]:
         """One ``Page`` per owner asked for, in order; an owner the answer leaves out gets an empty page."""
         empty: Page[R] = Page.empty()
-        return await self._groups_by_owner(path, param, owners, filters, lambda g: page_of(g, record), empty)
+        return await self._groups_by_owner(
+            path,
+            param,
+            owners,
+            filters,
+            lambda b: typed_pages(b, record),
+            lambda g: page_of(g, record),
+            empty,
+        )
 
     async def _groups(
         self, path: str, param: str, owners: Iterable[str], record: type[R]
     ) -> dict[str, tuple[R, ...]]:
         """The unpaged records of every owner asked for, in order (an empty tuple for none)."""
-        return await self._groups_by_owner(path, param, owners, {}, lambda g: group_items_of(g, record), ())
+        return await self._groups_by_owner(
+            path,
+            param,
+            owners,
+            {},
+            lambda b: typed_groups(b, record),
+            lambda g: group_items_of(g, record),
+            (),
+        )
 
     async def _one(self, path: str, record: type[R]) -> R:
         """The record a single read answers (``UpstreamNotFound`` on 404)."""
@@ -376,9 +417,8 @@ class HttpAdapter:
 
     async def _list(self, path: str, record: type[R], params: Params | None = None) -> tuple[R, ...]:
         """The records of a plain ``{"items": [...]}`` answer."""
-        answer = await self.client.get_json(path, params)
-        with self._decoding():
-            return tuple(items_of(answer, record))
+        answer = await self.client.get_typed(path, params, lambda body: typed_items(body, record))
+        return self._decoded(answer, lambda json: tuple(items_of(json, record)))
 
     async def _groups_by_owner(
         self,
@@ -386,19 +426,32 @@ class HttpAdapter:
         param: str,
         owners: Iterable[str],
         filters: Params,
+        typed: Callable[[bytes], list[tuple[str, X]]],
         read: Callable[[Mapping[str, Any]], X],
         default: X,
     ) -> dict[str, X]:
         wanted = unique(owners)
-        answers = await self._fetch_chunks(path, param, wanted, filters)
+        answers = await self._fetch_chunks(path, param, wanted, filters, typed)
         found: dict[str, X] = {}
-        with self._decoding():
-            for answer in answers:
-                found.update((owner_of(group), read(group)) for group in groups_of(answer))
+        for answer in answers:
+            found.update(
+                self._decoded(answer, lambda json: [(owner_of(g), read(g)) for g in groups_of(json)])
+            )
         return {owner: found.get(owner, default) for owner in wanted}
 
-    async def _fetch_chunks(self, path: str, param: str, keys: Sequence[str], params: Params) -> list[Any]:
-        requests = [self.client.get_json(path, {**params, param: ",".join(chunk)}) for chunk in chunked(keys)]
+    def _decoded(self, answer: Y | JsonAnswer, generic: Callable[[Any], Y]) -> Y:
+        """A typed answer as it is; a ``JsonAnswer`` decoded by ``generic`` (``adapters.parse``)."""
+        if not isinstance(answer, JsonAnswer):
+            return answer
+        with self._decoding():
+            return generic(answer.value)
+
+    async def _fetch_chunks(
+        self, path: str, param: str, keys: Sequence[str], params: Params, typed: Callable[[bytes], Y]
+    ) -> list[Y | JsonAnswer]:
+        requests = [
+            self.client.get_typed(path, {**params, param: ",".join(chunk)}, typed) for chunk in chunked(keys)
+        ]
         if len(requests) == 1:  # the usual case: no task to schedule
             return [await requests[0]]
         return list(await asyncio.gather(*requests))

@@ -7,6 +7,14 @@ decimal strings, dates ``YYYY-MM-DD``, times ISO 8601 with offset, nested record
 
 Anything that does not fit raises ``MalformedAnswer``; the fetch helpers in ``adapters.http`` turn it into
 ``UpstreamUnavailable`` (a system that answers garbage is as good as down).
+
+The batch answers (``{"items": [...]}`` and ``{"groups": [...]}``) are first read straight from their bytes
+into the records by msgspec (``typed_items``, ``typed_groups``, ``typed_pages``): no dicts in between, and
+several times cheaper than JSON and then ``decode``, which was the largest cost of a large page. Whatever
+that reading refuses, and what it accepts but ``decode`` would not (a decimal that is not finite, a time
+without offset), raises ``Refused``, and the answer goes the ``decode`` way, which accepts or names the
+field as before. One difference remains, for JSON numbers where the systems document decimal strings: msgspec
+keeps a number's digits (``1.10``) where ``decode`` reads it through a float (``1.1``); the value is equal.
 """
 
 from __future__ import annotations
@@ -14,11 +22,14 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from operator import attrgetter
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
+
+import msgspec
 
 from adapters.paging import Page
 
@@ -26,10 +37,15 @@ if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 R = TypeVar("R", bound="DataclassInstance")
+T = TypeVar("T")
 
 
 class MalformedAnswer(ValueError):
     """A JSON answer that does not have the documented shape."""
+
+
+class Refused(Exception):
+    """An answer the typed reading leaves to JSON and ``decode`` (which accept it or say what is wrong)."""
 
 
 def parse_decimal(value: object) -> Decimal:
@@ -208,3 +224,120 @@ def _describe(value: object) -> str:
     if value is None:
         return "nothing"
     return type(value).__name__
+
+
+# The typed reading of batch answers, straight from bytes.
+
+
+class _Items(msgspec.Struct, Generic[T]):
+    items: tuple[T, ...]
+
+
+class _Group(msgspec.Struct, Generic[T]):
+    owner_id: str
+    items: tuple[T, ...]
+
+
+class _Edge(msgspec.Struct, Generic[T]):
+    cursor: str
+    node: T
+
+
+class _PagedGroup(msgspec.Struct, Generic[T]):
+    owner_id: str
+    total: Annotated[int, msgspec.Meta(ge=0)]
+    has_more: bool
+    edges: tuple[_Edge[T], ...]
+
+
+class _Groups(msgspec.Struct, Generic[T]):
+    groups: tuple[T, ...]
+
+
+def typed_items(body: bytes, record: type[R]) -> tuple[R, ...]:
+    """The records of an ``{"items": [...]}`` answer, read from its bytes; ``Refused`` as above."""
+    items = _read(body, _Items[record]).items  # type: ignore[valid-type]
+    _check_all(items)
+    return items  # type: ignore[no-any-return]
+
+
+def typed_groups(body: bytes, record: type[R]) -> list[tuple[str, tuple[R, ...]]]:
+    """(owner, records) of an answer of unpaged groups, read from its bytes; ``Refused`` as above."""
+    groups = _read(body, _Groups[_Group[record]]).groups  # type: ignore[valid-type]
+    _check_all([item for group in groups for item in group.items])
+    return [(group.owner_id, group.items) for group in groups]
+
+
+def typed_pages(body: bytes, record: type[R]) -> list[tuple[str, Page[R]]]:
+    """(owner, page) of an answer of paged groups, read from its bytes; ``Refused`` as above."""
+    groups = _read(body, _Groups[_PagedGroup[record]]).groups  # type: ignore[valid-type]
+    pages = []
+    for group in groups:
+        items = tuple(edge.node for edge in group.edges)
+        cursors = tuple(edge.cursor for edge in group.edges)
+        pages.append(
+            (group.owner_id, Page(items=items, cursors=cursors, total=group.total, has_more=group.has_more))
+        )
+    _check_all([item for _, page in pages for item in page.items])
+    return pages
+
+
+def _read(body: bytes, answer_type: Any) -> Any:
+    try:
+        return _decoder(answer_type).decode(body)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        raise Refused from None
+
+
+@cache
+def _decoder(answer_type: Any) -> msgspec.json.Decoder[Any]:
+    return msgspec.json.Decoder(answer_type)
+
+
+def _check_all(records: Sequence[Any]) -> None:
+    """``Refused`` unless ``decode`` would have built these records (all of one class) the same."""
+    if not records:
+        return
+    record = type(records[0])
+    checks = _CHECKS.get(record)
+    if checks is None:
+        checks = _CHECKS[record] = _checks(record)
+    decimals, times, nested = checks
+    # What msgspec accepts and decode refuses or changes: decimals that are not finite, times without offset.
+    for name in decimals:
+        for number in map(attrgetter(name), records):
+            if number is not None and not number.is_finite():
+                raise Refused
+    for name in times:
+        for moment in map(attrgetter(name), records):
+            if moment is not None and moment.tzinfo is None:
+                raise Refused
+    for name, many in nested:
+        inner = [value for value in map(attrgetter(name), records) if value is not None]
+        _check_all([item for value in inner for item in value] if many else inner)
+
+
+Checks = tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, bool], ...]]
+_CHECKS: dict[type[Any], Checks] = {}
+
+
+def _checks(record: type[Any]) -> Checks:
+    """The decimal, datetime and record fields of a record class (the last: whether a tuple of records)."""
+    hints = typing.get_type_hints(record)
+    decimals: list[str] = []
+    times: list[str] = []
+    nested: list[tuple[str, bool]] = []
+    for f in dataclasses.fields(record):
+        hint = hints[f.name]
+        args = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        optional = typing.get_origin(hint) in (types.UnionType, typing.Union) and len(args) == 1
+        base = args[0] if optional else hint
+        if base is Decimal:
+            decimals.append(f.name)
+        elif base is datetime:
+            times.append(f.name)
+        elif typing.get_origin(base) is tuple:
+            nested.append((f.name, True))
+        elif isinstance(base, type) and dataclasses.is_dataclass(base):
+            nested.append((f.name, False))
+    return tuple(decimals), tuple(times), tuple(nested)
