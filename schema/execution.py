@@ -192,6 +192,7 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         self._basic = {} if manager is not None and manager.middlewares else basic_fields(self.schema)
         self._shapes = _SHAPES.setdefault(self.schema, {})
+        self._mine: dict[int, tuple[Any, Shape | None]] = {}
 
     def execute_field(
         self,
@@ -253,6 +254,16 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _shape(self, parent_type: GraphQLObjectType, field_details_list: Any) -> Shape | None:
         """The shape of a basic field's answer, when its selection is all basic fields; else None."""
+        # graphql-core hands every row of a list the same field details list, so within a request its
+        # identity finds the shape; the entry holds the list, so that no other object takes its id.
+        mine = self._mine.get(id(field_details_list))
+        if mine is not None:
+            return mine[1]
+        shape = self._kept_shape(parent_type, field_details_list)
+        self._mine[id(field_details_list)] = (field_details_list, shape)
+        return shape
+
+    def _kept_shape(self, parent_type: GraphQLObjectType, field_details_list: Any) -> Shape | None:
         nodes = tuple(details.node for details in field_details_list)
         key = (parent_type.name, *map(id, nodes))
         cached = self._shapes.get(key)
