@@ -89,21 +89,27 @@ def _account(row: sa.Row[tuple[object, ...]]) -> Account:
     )
 
 
-def _mandate(row: sa.Row[tuple[object, ...]]) -> Mandate:
+def _mandate(row: sa.Row[tuple[object, ...]], prefix: str = "") -> Mandate:
     m = row._mapping
     return Mandate(
-        id=m["id"],
-        user_id=m["user_id"],
-        client_id=m["client_id"],
-        scopes=frozenset(s for s in str(m["scopes"]).split(",") if s),
-        valid_from=m["valid_from"],
-        valid_until=m["valid_until"],
-        revoked_at=as_utc(m["revoked_at"]),
+        id=m[prefix + "id"],
+        user_id=m[prefix + "user_id"],
+        client_id=m[prefix + "client_id"],
+        scopes=frozenset(s for s in str(m[prefix + "scopes"]).split(",") if s),
+        valid_from=m[prefix + "valid_from"],
+        valid_until=m[prefix + "valid_until"],
+        revoked_at=as_utc(m[prefix + "revoked_at"]),
     )
 
 
-_ACCOUNT_BY_ID = sa.select(portal_users).where(portal_users.c.id == sa.bindparam("user_id"))
-_MANDATES_OF_USER = sa.select(mandates).where(mandates.c.user_id == sa.bindparam("user_id"))
+# The account and its mandates in one statement (a row per mandate, one with nulls for none): every request
+# reads them, so it is built once and costs one round trip.
+_MANDATE = "mandate_"
+_ACCOUNT_AND_MANDATES = (
+    sa.select(portal_users, *(column.label(_MANDATE + column.name) for column in mandates.c))
+    .select_from(portal_users.outerjoin(mandates, mandates.c.user_id == portal_users.c.id))
+    .where(portal_users.c.id == sa.bindparam("user_id"))
+)
 
 
 class Accounts:
@@ -124,14 +130,13 @@ class Accounts:
         return await self._one(portal_users.c.email == email.strip().lower())
 
     async def with_mandates(self, user_id: str) -> tuple[Account, list[Mandate]] | None:
-        """The account and its mandates, as they are now, read on one connection (every request does, so
-        the statements are built once)."""
+        """The account and its mandates, as they are now, in one statement."""
         async with self.engine.connect() as conn:
-            row = (await conn.execute(_ACCOUNT_BY_ID, {"user_id": user_id})).first()
-            if row is None:
-                return None
-            rows = await conn.execute(_MANDATES_OF_USER, {"user_id": user_id})
-            return _account(row), [_mandate(r) for r in rows]
+            rows = (await conn.execute(_ACCOUNT_AND_MANDATES, {"user_id": user_id})).all()
+        if not rows:
+            return None
+        found = [_mandate(row, _MANDATE) for row in rows if row._mapping[_MANDATE + "id"] is not None]
+        return _account(rows[0]), found
 
     async def record_login(self, user_id: str) -> None:
         async with self.engine.begin() as conn:
