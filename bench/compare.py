@@ -2,12 +2,14 @@
 
 Each revision (a commit, branch or tag; ``.`` is this working tree) is checked out in a git worktree under a
 temporary directory. Then, in turns (A B A B ...), so that the machine's drift is spread evenly over them: the
-sandbox, a private Redis and a one-worker gateway are started from that tree, and the dashboard scenario is
-driven at concurrency 8 with fast upstreams (gateway CPU ms per request, requests per second) and at
-concurrency 1 with 20 ms upstream latency (p50). The harness itself (driver, scenario, database preparation)
-is this checkout's. Prints a Markdown table of the medians over the rounds.
+sandbox, a private Redis and a one-worker gateway are started from that tree, and a scenario (``--scenario``:
+the dashboard unless told; permit-detail and large-client too) is driven at concurrency 8 with fast upstreams
+(gateway CPU ms per request, requests per second) and at concurrency 1 with 20 ms upstream latency (p50).
+The harness itself (driver, scenario, database preparation) is this checkout's. Prints a Markdown table of
+the medians over the rounds.
 
     .venv/bin/python -m bench.compare dc0f159 HEAD --rounds 3
+    .venv/bin/python -m bench.compare 386c7c1 HEAD --scenario large-client
 """
 
 from __future__ import annotations
@@ -22,16 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import orjson
 import psutil  # type: ignore[import-untyped]
 
 from bench.load import drive, graphql_caller
 from bench.processes import CHECKOUT, Gateway, Redis, Sandbox, prepare_database
-from bench.scenarios import login
-from sandbox.personas import DEMO_PASSWORD
+from bench.scenarios import login, prepare
 
-SCENARIO = CHECKOUT / "bench" / "scenarios" / "dashboard.graphql"
-VIEWER = "anna.ozola@example.lv"
+SCENARIOS = ("dashboard", "permit-detail", "large-client")  # settlement needs a bank set up: `make bench`
 
 
 @dataclass
@@ -53,7 +52,7 @@ def checkout(revision: str, into: Path) -> Path:
     return tree
 
 
-def measure(tree: Path, work: Path, seconds: float, figures: Figures) -> None:
+def measure(tree: Path, work: Path, seconds: float, figures: Figures, scenario: str) -> None:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     sandbox = Sandbox.start(work, clients=20, latency_ms=0, root=tree)
@@ -71,10 +70,10 @@ def measure(tree: Path, work: Path, seconds: float, figures: Figures) -> None:
             root=tree,
         )
         with httpx.Client(base_url=gateway.url, timeout=30) as client:
-            token = login(client, VIEWER, DEMO_PASSWORD)
+            prepared = prepare(client, scenario, sandbox_url=sandbox.url)
+            token = login(client, prepared.email, prepared.password)
         host, port = gateway.url.removeprefix("http://").split(":")
-        body = orjson.dumps({"query": SCENARIO.read_text()})
-        callers = graphql_caller(host, int(port), token, [body], lambda answer: None)
+        callers = graphql_caller(host, int(port), token, prepared.bodies(), lambda answer: None)
         process = psutil.Process(gateway.process.pid)
 
         asyncio.run(drive(callers, concurrency=8, seconds=2, max_requests=10**6))
@@ -100,6 +99,7 @@ def main() -> None:
     p.add_argument("revisions", nargs="+", help="commits, branches or tags; '.' is this working tree")
     p.add_argument("--rounds", type=int, default=3, help="measurements per revision, taken in turns")
     p.add_argument("--duration", type=float, default=10.0, help="measured seconds per figure")
+    p.add_argument("--scenario", choices=SCENARIOS, default="dashboard", help="the scenario to drive")
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
         trees = {rev: checkout(rev, Path(tmp)) for rev in args.revisions}
@@ -107,7 +107,7 @@ def main() -> None:
         try:
             for round_ in range(args.rounds):
                 for rev, tree in trees.items():
-                    measure(tree, Path(tmp) / "work", args.duration, figures[rev])
+                    measure(tree, Path(tmp) / "work", args.duration, figures[rev], args.scenario)
                     print(f"round {round_ + 1}: {rev} done", flush=True)
         finally:
             for tree in trees.values():
@@ -117,7 +117,7 @@ def main() -> None:
                         check=False,
                         capture_output=True,
                     )
-    print(f"\ndashboard as {VIEWER}, one gateway worker, medians of {args.rounds} rounds\n")
+    print(f"\n{args.scenario}, one gateway worker, medians of {args.rounds} rounds\n")
     print("| revision | gateway CPU ms/req (c. 8, 0 ms) | req/s (c. 8, 0 ms) | p50 ms (c. 1, 20 ms) |")
     print("|---|--:|--:|--:|")
     for rev, f in figures.items():
