@@ -286,9 +286,9 @@ class UpstreamClient:
         """What ``AsyncClient.build_request`` makes of these, less the cookies, from one URL string.
 
         ``build_request`` parses the URL again at each step (base URL, path, parameters), checking every
-        character each time; with the id lists of a batch call that was a third of a request's CPU. Commas
-        stay as they are in the query (``ids=K1,K2``): they are allowed there, and nothing in an id is escaped
-        differently from httpx (``tests/unit/test_adapters_client.py`` compares the two).
+        character each time: 216 µs for a batch call with 20 ids, against 82 µs here. Commas stay as they
+        are in the query (``ids=K1,K2``), which allows them; whatever httpx escapes is escaped here too
+        (``tests/unit/test_adapters_client.py`` compares the two).
         """
         url = self._base + (path if path.startswith("/") else "/" + path)
         if params:

@@ -13,8 +13,10 @@ into the records by msgspec (``typed_items``, ``typed_groups``, ``typed_pages``)
 several times cheaper than JSON and then ``decode``, which was the largest cost of a large page. Whatever
 that reading refuses, and what it accepts but ``decode`` would not (a decimal that is not finite, a time
 without offset), raises ``Refused``, and the answer goes the ``decode`` way, which accepts or names the
-field as before. One difference remains, for JSON numbers where the systems document decimal strings: msgspec
-keeps a number's digits (``1.10``) where ``decode`` reads it through a float (``1.1``); the value is equal.
+field as before. Differences remain only where a system breaks its documented formats: a JSON number for a
+decimal keeps its digits (``1.10``, where ``decode`` reads it through a float: ``1.1``; the value is equal),
+a time with a lower-case ``t`` or ``z`` is accepted, and a fraction of a second finer than microseconds is
+rounded rather than cut.
 """
 
 from __future__ import annotations
