@@ -11,10 +11,15 @@ import uvicorn
 
 from gateway import cli_audit, cli_users
 
+# Allocations between two collections of the youngest generation in a served worker (Python's default: 700).
+SERVE_GC_THRESHOLD = 10_000
+
 
 def _serve(args: argparse.Namespace) -> int:
     # The workers inherit it and share out the connection budgets (Settings.per_worker).
     os.environ["GATEWAY_WORKERS"] = str(args.workers)
+    # A served worker tunes its garbage collector (gateway.app.tune_gc) unless the operator says otherwise.
+    os.environ.setdefault("GATEWAY_GC_THRESHOLD", str(SERVE_GC_THRESHOLD))
     uvicorn.run(
         "gateway.asgi:create",
         factory=True,

@@ -86,6 +86,9 @@ class Settings:
     upstream_connections: int = 100  # per company system, for the whole instance: shared out among workers
     database_connections: int = 20  # to PostgreSQL, for the whole instance: shared out among workers
     seed_personas: bool = False  # also seed the sandbox personas when the systems are a separate sandbox
+    # The collector's first threshold in a served worker, whose start-up objects are then frozen out of its
+    # scans (gateway/app.py, tune_gc); 0 leaves Python's collector as it is. `gateway serve` sets 10000.
+    gc_threshold: int = 0
 
     @property
     def is_dev(self) -> bool:
@@ -135,6 +138,7 @@ class Settings:
             upstream_connections=_int("UPSTREAM_CONNECTIONS", 100),
             database_connections=_int("DATABASE_CONNECTIONS", 20),
             seed_personas=_env("GATEWAY_SEED_PERSONAS") == "1",
+            gc_threshold=_int("GATEWAY_GC_THRESHOLD", 0),
             trusted_proxies=tuple(p for p in (_env("TRUSTED_PROXIES", "") or "").split(",") if p),
         )
 

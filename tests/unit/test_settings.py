@@ -1,14 +1,24 @@
-"""Settings from the environment: connection budgets shared out among the workers of an instance."""
+"""Settings from the environment: connection budgets shared out among the workers, the collector's tuning."""
 
 from __future__ import annotations
 
+import argparse
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import uvicorn
 
+from gateway import app as app_module
+from gateway import cli
 from gateway.settings import Settings
 from gateway.wiring import start
+from tests.conftest import GatewayFactory, gateway_settings
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_connection_budgets_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -42,3 +52,39 @@ async def test_each_worker_sizes_its_upstream_pools_by_its_share(tmp_path: Path)
         assert pools == {"billing": 30, "permits": 30, "documents": 30}
     finally:
         await runtime.aclose()
+
+
+def test_a_served_worker_tunes_its_collector_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    served: list[str] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: served.append(os.environ["GATEWAY_GC_THRESHOLD"]))
+    args = argparse.Namespace(workers=2, host="127.0.0.1", port=0, log_level="warning")
+    monkeypatch.delenv("GATEWAY_GC_THRESHOLD", raising=False)
+    cli._serve(args)
+    monkeypatch.setenv("GATEWAY_GC_THRESHOLD", "0")  # the operator's word wins
+    cli._serve(args)
+    assert served == [str(cli.SERVE_GC_THRESHOLD), "0"]
+    assert Settings.from_env(dotenv=False).gc_threshold == 0
+    monkeypatch.setenv("GATEWAY_GC_THRESHOLD", "10000")
+    assert Settings.from_env(dotenv=False).gc_threshold == 10000
+    monkeypatch.delenv("GATEWAY_GC_THRESHOLD")
+    assert Settings.from_env(dotenv=False).gc_threshold == 0  # in process (tests, embedded): untouched
+
+
+async def test_the_app_tunes_the_collector_at_start_only_when_set(
+    make_gateway: GatewayFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tuned: list[int] = []
+    monkeypatch.setattr(app_module, "tune_gc", tuned.append)
+    await make_gateway()
+    await make_gateway(settings=gateway_settings(tmp_path, gc_threshold=4321))
+    assert tuned == [4321]
+
+
+def test_tune_gc_freezes_what_is_alive_and_raises_the_first_threshold() -> None:
+    # In a process of its own: freezing is for good.
+    code = (
+        "import gc; from gateway.app import tune_gc; gc.set_threshold(700, 10, 10); tune_gc(12345); "
+        "print(gc.get_threshold(), gc.get_freeze_count() > 1000)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.split() == ["(12345,", "10,", "10)", "True"]
