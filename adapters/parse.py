@@ -166,14 +166,23 @@ def _converters(record: type[Any]) -> tuple[tuple[str, Converter], ...]:
     return tuple((f.name, _converter(hints[f.name])) for f in dataclasses.fields(record))
 
 
+def _optional(hint: Any) -> Any | None:
+    """``X`` of an ``X | None`` annotation; None for any other (a union of more is not a record field)."""
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) not in (types.UnionType, typing.Union) or type(None) not in args:
+        return None
+    others = [arg for arg in args if arg is not type(None)]
+    if len(others) != 1:
+        raise TypeError(f"unsupported annotation {hint!r}")
+    return others[0]
+
+
 def _converter(hint: Any) -> Converter:
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (types.UnionType, typing.Union) and type(None) in args:
-        others = [arg for arg in args if arg is not type(None)]
-        if len(others) != 1:
-            raise TypeError(f"unsupported annotation {hint!r}")
-        inner = _converter(others[0])
+    optional = _optional(hint)
+    if optional is not None:
+        inner = _converter(optional)
         return lambda value: None if value is None else inner(value)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
         element = _converter(args[0])
         return lambda value: tuple(element(item) for item in expect_list(value, "array"))
@@ -330,10 +339,7 @@ def _checks(record: type[Any]) -> Checks:
     times: list[str] = []
     nested: list[tuple[str, bool]] = []
     for f in dataclasses.fields(record):
-        hint = hints[f.name]
-        args = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        optional = typing.get_origin(hint) in (types.UnionType, typing.Union) and len(args) == 1
-        base = args[0] if optional else hint
+        base = _optional(hints[f.name]) or hints[f.name]
         if base is Decimal:
             decimals.append(f.name)
         elif base is datetime:

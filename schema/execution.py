@@ -23,7 +23,7 @@ reports it as usual; so answers and errors are the same, only cheaper (``tests/u
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 from weakref import WeakKeyDictionary
 
@@ -290,21 +290,14 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if not _plain(details.node.selection_set, self.fragment_definitions, set()):
                 return None
         output = basic.output
-        item: Shape | None = None
+        shape: Shape | None
         if isinstance(output, GraphQLList):
-            item_type = output.of_type
-            item = self._compile_type(
-                get_nullable_type(item_type), not is_non_null_type(item_type), field_details_list
-            )
-            if item is None:
-                return None
-            return Shape(key, basic.attribute, basic.nullable, None, None, None, item)
-        shape = self._compile_type(output, basic.nullable, field_details_list)
-        if shape is None:
-            return None
-        return Shape(
-            key, basic.attribute, shape.nullable, shape.serialize, shape.fields, shape.object_type, None
-        )
+            row = output.of_type
+            item = self._compile_type(get_nullable_type(row), not is_non_null_type(row), field_details_list)
+            shape = None if item is None else Shape("", "", basic.nullable, None, None, None, item)
+        else:
+            shape = self._compile_type(output, basic.nullable, field_details_list)
+        return None if shape is None else replace(shape, key=key, attribute=basic.attribute)
 
     def _compile_type(self, output: Any, nullable: bool, field_details_list: Any) -> Shape | None:
         """The shape of a value of ``output`` (a leaf or an object type) under these field nodes."""
