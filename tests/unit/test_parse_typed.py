@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -69,17 +70,15 @@ def groups_answer(owner: str, *records: Json) -> bytes:
 @pytest.mark.parametrize(("record", "sample"), SAMPLES, ids=[r.__name__ for r, _ in SAMPLES])
 def test_every_record_reads_the_same_as_json_and_decode(record: type[Any], sample: Json) -> None:
     # a field left out where it may be null, and one the record does not know, as the systems may send
-    added = sample | {"added_later": [1, 2]}
-    sparse = {key: value for key, value in sample.items() if value is not None}
-    for body in (items_answer(added), items_answer(added, sparse)):
-        try:
-            typed = typed_items(body, record)
-        except Refused:
-            continue  # the sparse record: a field without a default is missing, the JSON way builds it
-        assert typed == tuple(items_of(orjson.loads(body), record))
+    added = items_answer(sample | {"added_later": [1, 2]})  # a field the record does not know is ignored
+    assert typed_items(added, record) == tuple(items_of(orjson.loads(added), record))
     assert typed_items(items_answer(sample), record) == tuple(
         items_of(orjson.loads(items_answer(sample)), record)
     )
+    # Fields left out where they may be null: refused (no default), or read the same as the JSON way.
+    sparse = items_answer({key: value for key, value in sample.items() if value is not None})
+    with contextlib.suppress(Refused):
+        assert typed_items(sparse, record) == tuple(items_of(orjson.loads(sparse), record))
     paged = pages_answer("O1", sample, sample)
     expected = [(owner_of(g), page_of(g, record)) for g in groups_of(orjson.loads(paged))]
     assert typed_pages(paged, record) == expected
