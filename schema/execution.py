@@ -12,7 +12,9 @@ three ways, each ending exactly where graphql-core's path would:
   built as plain dicts and lists by a ``Shape`` worked out once per query document; nothing in such a
   subtree has a resolver, so building it has no effect but its result;
 - any other basic **object** field (an edge's ``node``) is read with ``getattr`` and handed to graphql-core's
-  completion of its selection, with graphql-core's error handling.
+  completion of its selection, with graphql-core's error handling;
+- a **resolver's value** whose whole selection is basic fields (a permit's list of stations) is built by its
+  shape too, instead of graphql-core completing each row and each of its fields.
 
 Whatever a shortcut cannot finish the same way (a null, a value its type refuses, a directive that depends
 on variables, middleware around the fields) goes down graphql-core's own path, which then answers and
@@ -193,6 +195,7 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._basic = {} if manager is not None and manager.middlewares else basic_fields(self.schema)
         self._shapes = _SHAPES.setdefault(self.schema, {})
         self._mine: dict[int, tuple[Any, Shape | None]] = {}
+        self._values: dict[tuple[int, int], tuple[Any, Shape | None]] = {}
 
     def execute_field(
         self,
@@ -226,6 +229,26 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     elif isinstance(basic.output, GraphQLObjectType) and _is_type(basic.output, value):
                         return self._complete_object(basic, field_details_list, path, value, position_context)
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
+
+    def complete_value(
+        self,
+        return_type: GraphQLOutputType,
+        field_details_list: Any,
+        info: Any,
+        path: Any,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's completion, unless the value's selection is all basic fields: then its shape."""
+        # Called for every value graphql-core completes, each row of a list included (with the row's type).
+        mine = self._values.get((id(field_details_list), id(return_type)))
+        shape = mine[1] if mine is not None else self._value_shape(return_type, field_details_list)
+        if shape is not None and not isinstance(result, Exception):
+            try:
+                return shape.build(result)
+            except _Refused:
+                pass
+        return super().complete_value(return_type, field_details_list, info, path, result, position_context)
 
     def _complete_object(
         self, basic: Basic, field_details_list: Any, path: Any, value: Any, position_context: Any
@@ -263,13 +286,34 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._mine[id(field_details_list)] = (field_details_list, shape)
         return shape
 
+    def _value_shape(self, return_type: GraphQLOutputType, field_details_list: Any) -> Shape | None:
+        """The shape of a value of ``return_type`` under these fields, when their selection is all basic."""
+        shape = None
+        if not is_leaf_type(get_nullable_type(return_type)):  # a leaf costs graphql-core little
+            shape = self._kept(
+                ("value", id(return_type)),
+                field_details_list,
+                lambda: self._compile_value(return_type, field_details_list),
+            )
+        # the entry holds the list, so that no other object takes its id within the request
+        self._values[id(field_details_list), id(return_type)] = (field_details_list, shape)
+        return shape
+
     def _kept_shape(self, parent_type: GraphQLObjectType, field_details_list: Any) -> Shape | None:
+        return self._kept(
+            (parent_type.name,), field_details_list, lambda: self._compile(parent_type, field_details_list)
+        )
+
+    def _kept(
+        self, kind: tuple[Any, ...], field_details_list: Any, compile: Callable[[], Shape | None]
+    ) -> Shape | None:
+        """A shape kept across requests for these field nodes (``kind`` tells what it is the shape of)."""
         nodes = tuple(details.node for details in field_details_list)
-        key = (parent_type.name, *map(id, nodes))
+        key = (*kind, *map(id, nodes))
         cached = self._shapes.get(key)
         if cached is not None:
             return cached[1]
-        shape = self._compile(parent_type, field_details_list)
+        shape = compile()
         if len(self._shapes) >= _SHAPES_LIMIT:
             self._shapes.clear()
         self._shapes[key] = (nodes, shape)
@@ -284,20 +328,25 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         basic = self._basic.get((parent_type.name, name))
         if basic is None:
             return None
+        shape = self._compile_value(basic.type, field_details_list)
+        return None if shape is None else replace(shape, key=key, attribute=basic.attribute)
+
+    def _compile_value(self, return_type: GraphQLOutputType, field_details_list: Any) -> Shape | None:
+        """The shape of a value of ``return_type`` (a list, an object or a leaf) under these fields."""
         for details in field_details_list:
             if details.defer_usage is not None or details.fragment_variable_values is not None:
                 return None
+            if any(d.name.value not in ("include", "skip") for d in details.node.directives or ()):
+                return None  # @stream and the like: graphql-core's list completion reads them
             if not _plain(details.node.selection_set, self.fragment_definitions, set()):
                 return None
-        output = basic.output
-        shape: Shape | None
+        nullable = not is_non_null_type(return_type)
+        output = get_nullable_type(return_type)
         if isinstance(output, GraphQLList):
             row = output.of_type
             item = self._compile_type(get_nullable_type(row), not is_non_null_type(row), field_details_list)
-            shape = None if item is None else Shape("", "", basic.nullable, None, None, None, item)
-        else:
-            shape = self._compile_type(output, basic.nullable, field_details_list)
-        return None if shape is None else replace(shape, key=key, attribute=basic.attribute)
+            return None if item is None else Shape("", "", nullable, None, None, None, item)
+        return self._compile_type(output, nullable, field_details_list)
 
     def _compile_type(self, output: Any, nullable: bool, field_details_list: Any) -> Shape | None:
         """The shape of a value of ``output`` (a leaf or an object type) under these field nodes."""

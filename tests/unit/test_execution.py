@@ -131,6 +131,19 @@ class Row:
             raise ValueError("later failed")
         return self.number + "!"
 
+    # Resolvers whose values have all-basic selections: completed by the value's shape.
+    @strawberry.field
+    def parts(self) -> list[Tag]:
+        return self.tags
+
+    @strawberry.field
+    async def later_parts(self) -> list[Tag | None] | None:
+        return self.maybe_tags
+
+    @strawberry.field
+    def best(self) -> Amount:
+        return self.total
+
 
 @strawberry.type
 class Edge:
@@ -171,6 +184,20 @@ class RowsQuery:
             *broken,
         ]
 
+    # Values of resolvers with all-basic selections, broken in ways that null only themselves or a row.
+    @strawberry.field
+    def loose_tags(self) -> list[Tag | None]:
+        wrong: list[Any] = [Tag(label="m", weight="heavy"), Amount(value=Decimal("1"), currency="EUR")]  # type: ignore[arg-type]
+        return [Tag(label="l", weight=1), *wrong, None]
+
+    @strawberry.field
+    def no_tags(self) -> list[Tag] | None:
+        return 7  # type: ignore[return-value]
+
+    @strawberry.field
+    async def late_amount(self) -> Amount | None:
+        return Amount(value=Decimal("3"), currency=None)  # type: ignore[arg-type]
+
 
 ROWS = """
 query Rows($withTags: Boolean!) {
@@ -186,9 +213,15 @@ query Rows($withTags: Boolean!) {
       anyNamed { label ... on Tag { weight } }
       checked
       later
+      parts { label weight __typename }
+      laterParts { label }
+      best { value currency }
     }
-    spare { number later refund { value } }
+    spare { number later refund { value } parts { weight } }
   }
+  looseTags { label weight }
+  noTags { label }
+  lateAmount { value currency }
 }
 fragment AmountValue on Amount { value }
 """
@@ -221,7 +254,19 @@ def test_objects_and_lists_give_the_same_data_and_errors_as_graphql_core(with_ta
     assert good["node"]["maybeTags"] == [None, {"label": "c", "__typename": "Tag"}]
     assert ("tags" in good["node"]) is with_tags
     assert good["node"]["total"] == ({"value": "1.10", "currency": "EUR"} if with_tags else {"value": "1.10"})
-    assert good["spare"] == {"number": "s1", "later": "s1!", "refund": {"value": "0.5"}}
+    assert good["spare"]["refund"] == {"value": "0.5"} and good["spare"]["later"] == "s1!"
+    # Values of resolvers: lists and objects of basic fields; a broken one errs as graphql-core has it
+    assert good["node"]["parts"] == [
+        {"label": "a", "weight": 1, "__typename": "Tag"},
+        {"label": "b", "weight": 2, "__typename": "Tag"},
+    ]
+    assert good["node"]["laterParts"] == [None, {"label": "c"}]
+    assert good["node"]["best"] == {"value": "1.10", "currency": "EUR"}
+    assert plain["data"]["looseTags"] == [{"label": "l", "weight": 1}, None, None, None]
+    assert {("looseTags", 1, "weight"), ("looseTags", 2), ("noTags",), ("lateAmount", "currency")} <= set(
+        paths
+    )
+    assert plain["data"]["noTags"] is None and plain["data"]["lateAmount"] is None
 
 
 def test_a_shape_is_kept_per_document_and_not_used_for_a_directive_that_depends_on_variables() -> None:
@@ -237,6 +282,13 @@ def test_a_shape_is_kept_per_document_and_not_used_for_a_directive_that_depends_
         assert fast.data == slow.data
     # Shapes were made and kept: for Row's total, refund, tags... but not for an edge's node or spare (a Row
     # has resolvers) nor for anyNamed (an interface).
-    shapes = [(key[0], shape) for key, (_, shape) in _SHAPES[schema._schema].items()]
+    kept = _SHAPES[schema._schema].items()
+    shapes = [(key[0], shape) for key, (_, shape) in kept if key[0] != "value"]
     assert {parent for parent, shape in shapes if shape is not None} == {"Row"}
     assert {parent for parent, shape in shapes if shape is None} == {"Row", "Edge"}
+    # ... and for the values of the resolvers whose selections are all basic (a refused list is then
+    # completed row by row, each row by its own shape), not for the edges' rows, which have resolvers.
+    values = {nodes[0].name.value for key, (nodes, shape) in kept if key[0] == "value" and shape}
+    # total and tags: basic fields whose shape refused a broken row, which graphql-core's path then completes
+    assert values == {"parts", "laterParts", "best", "looseTags", "noTags", "lateAmount", "total", "tags"}
+    assert any(key[0] == "value" and shape is None for key, (_, shape) in kept)
