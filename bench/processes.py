@@ -43,7 +43,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 300) -> None:
     """Poll ``url`` until it answers below 500; fail early when the process exits."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -99,7 +99,7 @@ class Sandbox:
         process = _gateway_cli([*args, "--latency-ms", str(latency_ms)], {}, log, root)
         url = f"http://{HOST}:{port}"
         try:
-            wait_ready(f"{url}/billing/health", process, seconds=120)
+            wait_ready(f"{url}/billing/health", process)
         except RuntimeError as exc:
             stop(process)
             raise RuntimeError(f"{exc}\n{log.read_text(errors='replace')[-3000:]}") from None

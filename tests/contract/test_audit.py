@@ -205,7 +205,7 @@ def cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "PUBLIC_URL": "https://portal.example",
     }
     return subprocess.run(
-        [sys.executable, "-m", "gateway.cli", *args], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "gateway.cli", *args], env=env, capture_output=True, text=True, timeout=300
     )
 
 

@@ -3,8 +3,8 @@ a new gateway process, given the retry with the same idempotency key, answers wi
 
 from __future__ import annotations
 
-import os
 import signal
+import subprocess
 import threading
 import time
 import uuid
@@ -20,6 +20,30 @@ from tests.integration.test_http import free_port, spawn, wait_ready
 COUNT = (
     "query($id: ID!) { client(id: $id) { applications(first: 100) { totalCount edges { node { id } } } } }"
 )
+
+
+def registry_writes(sandbox_url: str) -> int:
+    """Writes the permit registry has received (counted on arrival, before it answers)."""
+    by_route = httpx.get(f"{sandbox_url}/permits/_stats", timeout=60).json()["by_route"]
+    return sum(n for route, n in by_route.items() if not route.startswith("GET "))
+
+
+def kill_on_write(
+    sandbox_url: str, before: int, process: subprocess.Popen[bytes], seconds: float = 120
+) -> None:
+    """SIGKILL the process as soon as the registry has received a write from it."""
+    deadline = time.monotonic() + seconds
+    while registry_writes(sandbox_url) == before and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    if process.poll() is None:
+        process.send_signal(signal.SIGKILL)
+
+
+def registry_total(sandbox_url: str) -> int:
+    response = httpx.get(
+        f"{sandbox_url}/permits/applications", params={"client_ids": JANIS_CLIENT}, timeout=60
+    )
+    return int(response.json()["groups"][0]["total"])
 
 
 def test_a_gateway_killed_mid_submission_is_healed_by_the_retry(tmp_path: Path) -> None:
@@ -41,50 +65,61 @@ def test_a_gateway_killed_mid_submission_is_healed_by_the_retry(tmp_path: Path) 
     try:
         wait_ready(f"{sandbox_url}/billing/health", sandbox)
         wait_ready(f"{gateway_url}/healthz", gateway)
-        login = httpx.post(f"{gateway_url}/auth/login", json={"email": JANIS, "password": "Radio-2026"})
+        login = httpx.post(
+            f"{gateway_url}/auth/login", json={"email": JANIS, "password": "Radio-2026"}, timeout=60
+        )
         token = login.json()["token"]
         headers = {"Authorization": f"Bearer {token}"}
         before = httpx.post(
             f"{gateway_url}/graphql",
             json={"query": COUNT, "variables": {"id": gid(JANIS_CLIENT)}},
             headers=headers,
+            timeout=60,
         ).json()["data"]["client"]["applications"]["totalCount"]
 
-        # The registry takes 2 s per request; the gateway dies 1 s into the submission.
-        httpx.post(f"{sandbox_url}/permits/_faults", json={"latency_ms": 2000}).raise_for_status()
+        # The registry answers writes 5 s late (done at once); the gateway dies once the registry has it.
+        httpx.post(f"{sandbox_url}/permits/_faults", json={"latency_ms": 5000}).raise_for_status()
         variables = {"c": gid(JANIS_CLIENT), "i": APPLICATION, "ok": True, "k": str(uuid.uuid4())}
-        killer = threading.Timer(1.0, lambda: os.kill(gateway.pid, signal.SIGKILL))
+        writes = registry_writes(sandbox_url)
+        killer = threading.Thread(target=kill_on_write, args=(sandbox_url, writes, gateway), daemon=True)
         killer.start()
         try:
             httpx.post(
                 f"{gateway_url}/graphql",
                 json={"query": SUBMIT, "variables": variables},
                 headers=headers,
-                timeout=10,
+                timeout=60,
             )
             raise AssertionError("the gateway answered although it was killed")
         except httpx.TransportError:
             pass
         killer.join()
-        gateway.wait(timeout=10)
-        time.sleep(2.5)  # the registry finishes the request the dead gateway sent
+        gateway.wait(timeout=60)
         httpx.post(f"{sandbox_url}/permits/_faults", json={"latency_ms": 0}).raise_for_status()
         # The registry did create it: the crash lost only the answer.
-        registry = httpx.get(
-            f"{sandbox_url}/permits/applications", params={"client_ids": JANIS_CLIENT}
-        ).json()
-        assert registry["groups"][0]["total"] == before + 1
+        deadline = time.monotonic() + 60
+        while registry_total(sandbox_url) == before and time.monotonic() < deadline:
+            time.sleep(0.05)  # the registry's handler may still be storing it
+        assert registry_total(sandbox_url) == before + 1
 
         gateway = spawn(["serve", "--port", str(gateway_port), "--log-level", "warning"], env)
         wait_ready(f"{gateway_url}/healthz", gateway)
         # Sessions lived in the dead process's memory (no REDIS_URL here): the user logs in again.
-        login = httpx.post(f"{gateway_url}/auth/login", json={"email": JANIS, "password": "Radio-2026"})
+        login = httpx.post(
+            f"{gateway_url}/auth/login", json={"email": JANIS, "password": "Radio-2026"}, timeout=60
+        )
         headers = {"Authorization": f"Bearer {login.json()['token']}"}
         first = httpx.post(
-            f"{gateway_url}/graphql", json={"query": SUBMIT, "variables": variables}, headers=headers
+            f"{gateway_url}/graphql",
+            json={"query": SUBMIT, "variables": variables},
+            headers=headers,
+            timeout=60,
         )
         again = httpx.post(
-            f"{gateway_url}/graphql", json={"query": SUBMIT, "variables": variables}, headers=headers
+            f"{gateway_url}/graphql",
+            json={"query": SUBMIT, "variables": variables},
+            headers=headers,
+            timeout=60,
         )
         assert first.json().get("data"), first.text
         application = first.json()["data"]["submitApplication"]
@@ -93,6 +128,7 @@ def test_a_gateway_killed_mid_submission_is_healed_by_the_retry(tmp_path: Path) 
             f"{gateway_url}/graphql",
             json={"query": COUNT, "variables": {"id": gid(JANIS_CLIENT)}},
             headers=headers,
+            timeout=60,
         ).json()["data"]["client"]["applications"]
         assert after["totalCount"] == before + 1
         assert application["id"] in {e["node"]["id"] for e in after["edges"]}
@@ -100,4 +136,4 @@ def test_a_gateway_killed_mid_submission_is_healed_by_the_retry(tmp_path: Path) 
         for process in (gateway, sandbox):
             if process.poll() is None:
                 process.terminate()
-                process.wait(timeout=10)
+                process.wait(timeout=60)

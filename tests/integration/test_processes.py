@@ -53,16 +53,16 @@ def two_gateways(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     finally:
         for process in reversed(processes):
             process.terminate()
-            process.wait(timeout=10)
+            process.wait(timeout=60)
 
 
 def login(base: str, email: str, password: str = "Radio-2026") -> httpx.Response:
-    return httpx.post(f"{base}/auth/login", json={"email": email, "password": password}, timeout=10)
+    return httpx.post(f"{base}/auth/login", json={"email": email, "password": password}, timeout=60)
 
 
 def viewer(base: str, token: str) -> object:
     body = httpx.post(
-        f"{base}/graphql", json=VIEWER, headers={"Authorization": f"Bearer {token}"}, timeout=10
+        f"{base}/graphql", json=VIEWER, headers={"Authorization": f"Bearer {token}"}, timeout=60
     )
     return body.json()["data"]["viewer"]
 
