@@ -24,11 +24,10 @@ from pathlib import Path
 import httpx
 import uvicorn
 
+from bench.compare import SCENARIOS
 from bench.load import drive, graphql_caller
 from bench.processes import BENCH_SECRET, HOST, Sandbox, free_port, prepare_database
 from bench.scenarios import login, prepare
-
-SCENARIOS = ("dashboard", "permit-detail", "large-client")  # settlement needs a bank set up: `make bench`
 
 
 def gateway_environment(sandbox: Sandbox, work: Path, database_url: str) -> dict[str, str]:
