@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,9 @@ class LinkSigner:
 
     def url(self, document_id: str, user_id: str, now: float | None = None) -> str:
         expires = int((now or time.time()) + self.ttl)
-        query = urlencode({"u": user_id, "exp": expires, "sig": self._sig(document_id, user_id, expires)})
+        # The expiry is digits and the signature hex; only the ids need quoting (as urlencode would, at a
+        # third of its cost: an answer carries a link per document).
+        query = f"u={quote(user_id, safe='')}&exp={expires}&sig={self._sig(document_id, user_id, expires)}"
         return f"/documents/{quote(document_id, safe='')}/download?{query}"
 
     def verify(self, document_id: str, user_id: str, expires: str, sig: str) -> LinkClaims | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import date, timedelta
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
@@ -42,6 +43,17 @@ def test_download_link_is_bound_to_document_user_and_time() -> None:
     q2 = dict(p.split("=") for p in expired.split("?")[1].split("&"))
     assert signer.verify("D1", "U1", q2["exp"], q2["sig"]) is None
     assert LinkSigner("other", 60).verify("D1", "U1", query["exp"], query["sig"]) is None
+
+
+def test_download_link_quotes_ids_with_reserved_characters() -> None:
+    signer = LinkSigner("secret", ttl_seconds=60)
+    document_id, user_id = "D/1 ü?#", "U&exp=1+2 %"
+    url = urlsplit(signer.url(document_id, user_id))
+    segments = url.path.split("/")
+    assert segments[1] == "documents" and segments[3] == "download" and len(segments) == 4
+    query = parse_qs(url.query, strict_parsing=True)
+    assert unquote(segments[2]) == document_id and query["u"] == [user_id]
+    assert signer.verify(document_id, user_id, query["exp"][0], query["sig"][0]) is not None
 
 
 def test_global_ids_round_trip_and_reject_other_types() -> None:
