@@ -25,6 +25,7 @@ from schema.execution import ShortcutExecutionContext
 from schema.guards import OperationGuards
 from schema.mutation import Mutation
 from schema.query import Query
+from schema.resolving import lean_resolvers
 
 log = logging.getLogger("gateway.graphql")
 
@@ -69,12 +70,14 @@ def create_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
         execution_context_class=ShortcutExecutionContext,
     )
+    lean_resolvers(schema)
+    return schema
 
 
 def export_sdl() -> str:
