@@ -32,10 +32,13 @@ from weakref import WeakKeyDictionary
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
+    GraphQLEnumType,
+    GraphQLID,
     GraphQLList,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
+    GraphQLString,
     InlineFragmentNode,
     SelectionSetNode,
     Undefined,
@@ -45,10 +48,12 @@ from graphql import (
 )
 from graphql.execution.collect_fields import collect_subfields
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
 _MISSING = object()
+# The serialisers of String and ID, which give back any ``str`` as it is.
+_OWN_STR = (GraphQLString.serialize, GraphQLID.serialize)
 # Shapes kept across requests, per schema, keyed by the identity of their field nodes; each entry holds its
 # nodes, so no other node can take their ids while it lives. Cleared when full: documents come and go with the
 # parse cache.
@@ -70,6 +75,7 @@ class Basic:
 # (type name, field name) → the basic field
 Plan = dict[tuple[str, str], Basic]
 _PLANS: WeakKeyDictionary[GraphQLSchema, Plan] = WeakKeyDictionary()
+_ENUM_SERIALIZERS: WeakKeyDictionary[GraphQLEnumType, Callable[[Any], Any]] = WeakKeyDictionary()
 Shapes = dict[tuple[Any, ...], tuple[tuple[FieldNode, ...], "Shape | None"]]
 _SHAPES: WeakKeyDictionary[GraphQLSchema, Shapes] = WeakKeyDictionary()
 
@@ -86,13 +92,34 @@ def basic_fields(schema: GraphQLSchema) -> Plan:
                 definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
                 if isinstance(definition, StrawberryField) and definition.is_basic_field and not field.args:
                     output = get_nullable_type(field.type)
-                    serialize = output.serialize if is_leaf_type(output) else None
+                    serialize = serializer(output) if is_leaf_type(output) else None
                     nullable = not is_non_null_type(field.type)
                     plan[type_name, field_name] = Basic(
                         definition.python_name, nullable, serialize, field.type, output
                     )
         _PLANS[schema] = plan
     return plan
+
+
+def serializer(leaf: Any) -> Callable[[Any], Any]:
+    """A leaf type's serialiser; for a Strawberry enum, one that finds a member's name in a table.
+
+    Strawberry's own compares the member's value with each of the enum's values in turn, on every call;
+    anything but a member of the enum still goes to it, so errors are its own.
+    """
+    serialize: Callable[[Any], Any] = leaf.serialize
+    if not isinstance(leaf, CustomGraphQLEnumType):
+        return serialize
+    fast = _ENUM_SERIALIZERS.get(leaf)
+    if fast is None:
+        members: Any = leaf.wrapped_cls
+        names = {member: serialize(member) for member in members}
+
+        def fast(value: Any) -> Any:
+            return names[value] if type(value) is members else serialize(value)
+
+        _ENUM_SERIALIZERS[leaf] = fast
+    return fast
 
 
 def _is_type(object_type: GraphQLObjectType, value: Any) -> bool:
@@ -121,6 +148,7 @@ class Shape:
     object_type: GraphQLObjectType | None  # an object: its type (for ``is_type_of``)
     item: Shape | None  # a list: the shape of its items (attribute unused)
     typename: str | None = None  # ``__typename`` of an object type: that name
+    own_str: bool = False  # a String or an ID: a ``str`` is its own answer, as graphql-core serialises it
 
     def build(self, value: Any) -> Any:
         """The answer for ``value``; ``_Refused`` when graphql-core would answer differently (an error)."""
@@ -129,13 +157,7 @@ class Shape:
                 return None
             raise _Refused
         if self.serialize is not None:
-            try:
-                serialized = self.serialize(value)
-            except Exception:
-                raise _Refused from None
-            if serialized is None or serialized is Undefined:
-                raise _Refused
-            return serialized
+            return _serialized(self.serialize, value)
         if self.item is not None:
             if not isinstance(value, list | tuple):
                 raise _Refused
@@ -144,15 +166,32 @@ class Shape:
         if self.object_type is not None and not _is_type(self.object_type, value):
             raise _Refused
         answer = {}
+        # A leaf is answered here, not by a call of its shape: most of what a shape builds is leaves.
         for field in self.fields or ():
             if field.typename is not None:
                 answer[field.key] = field.typename
                 continue
             field_value = getattr(value, field.attribute, _MISSING)
-            if field_value is _MISSING:
+            if field.own_str and type(field_value) is str:
+                answer[field.key] = field_value
+            elif field_value is _MISSING:
                 raise _Refused
-            answer[field.key] = field.build(field_value)
+            elif field.serialize is not None and field_value is not None:
+                answer[field.key] = _serialized(field.serialize, field_value)
+            else:
+                answer[field.key] = field.build(field_value)
         return answer
+
+
+def _serialized(serialize: Callable[[Any], Any], value: Any) -> Any:
+    """A leaf's answer, by its type's serialiser; ``_Refused`` where graphql-core would report an error."""
+    try:
+        serialized = serialize(value)
+    except Exception:
+        raise _Refused from None
+    if serialized is None or serialized is Undefined:
+        raise _Refused
+    return serialized
 
 
 def _plain(selection_set: SelectionSetNode | None, fragments: dict[str, Any], seen: set[str]) -> bool:
@@ -351,7 +390,8 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _compile_type(self, output: Any, nullable: bool, field_details_list: Any) -> Shape | None:
         """The shape of a value of ``output`` (a leaf or an object type) under these field nodes."""
         if is_leaf_type(output):
-            return Shape("", "", nullable, output.serialize, None, None, None)
+            own_str = output.serialize in _OWN_STR
+            return Shape("", "", nullable, serializer(output), None, None, None, own_str=own_str)
         if not isinstance(output, GraphQLObjectType):
             return None  # lists of lists, interfaces and unions go graphql-core's way
         grouped, defer_usages, _ = collect_subfields(

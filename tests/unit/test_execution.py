@@ -17,6 +17,7 @@ from schema.execution import _SHAPES, ShortcutExecutionContext, basic_fields
 @strawberry.enum
 class Colour(Enum):
     RED = "RED"
+    GREEN = "green"  # a value that is not its name
 
 
 @strawberry.type
@@ -37,13 +38,15 @@ class Query:
     @strawberry.field
     def things(self) -> list[Thing | None]:
         good = Thing(name="a", amount=Decimal("1.50"), colour=Colour.RED, note=None, count=3)
+        green = Thing(name="g", amount=Decimal("0"), colour=Colour.GREEN, note="n", count=0)
+        by_value = Thing(name="v", amount=Decimal("0"), colour="green", note="n", count=0)  # type: ignore[arg-type]
         # What broken records could hold: null for a non-null field, values the types refuse.
         broken: list[Any] = [
             Thing(name=None, amount=Decimal("2"), colour=Colour.RED, note="n", count=1),  # type: ignore[arg-type]
             Thing(name="c", amount=Decimal("2"), colour="BLUE", note="n", count=1),  # type: ignore[arg-type]
             Thing(name="d", amount=Decimal("2"), colour=Colour.RED, note="n", count="many"),  # type: ignore[arg-type]
         ]
-        return [good, *broken]
+        return [good, *broken, green, by_value]
 
 
 QUERY = "{ things { name amount colour note count shout } }"
@@ -89,6 +92,7 @@ def test_good_values_are_serialised_by_their_types() -> None:
     assert result.errors  # the broken rows
     plain = strawberry.Schema(query=Query).execute_sync("{ things { amount colour note count } }")
     assert result.data == plain.data
+    assert [thing and thing["colour"] for thing in result.data["things"]][-2:] == ["GREEN", "GREEN"]
 
 
 # Objects and lists read off their parents: the shapes and the object shortcut.
@@ -188,7 +192,9 @@ class RowsQuery:
     @strawberry.field
     def loose_tags(self) -> list[Tag | None]:
         wrong: list[Any] = [Tag(label="m", weight="heavy"), Amount(value=Decimal("1"), currency="EUR")]  # type: ignore[arg-type]
-        return [Tag(label="l", weight=1), *wrong, None]
+        # Strings that are not str: graphql-core's serialiser turns them into strings.
+        odd: list[Any] = [Tag(label=5, weight=2), Tag(label=True, weight=3)]  # type: ignore[arg-type]
+        return [Tag(label="l", weight=1), *wrong, *odd, None]
 
     @strawberry.field
     def no_tags(self) -> list[Tag] | None:
@@ -262,7 +268,8 @@ def test_objects_and_lists_give_the_same_data_and_errors_as_graphql_core(with_ta
     ]
     assert good["node"]["laterParts"] == [None, {"label": "c"}]
     assert good["node"]["best"] == {"value": "1.10", "currency": "EUR"}
-    assert plain["data"]["looseTags"] == [{"label": "l", "weight": 1}, None, None, None]
+    odd = [{"label": "5", "weight": 2}, {"label": "true", "weight": 3}]
+    assert plain["data"]["looseTags"] == [{"label": "l", "weight": 1}, None, None, *odd, None]
     assert {("looseTags", 1, "weight"), ("looseTags", 2), ("noTags",), ("lateAmount", "currency")} <= set(
         paths
     )
