@@ -38,8 +38,10 @@ class GatewayGraphQL(GraphQL[Context, None]):
             response["errors"] = [format_error(e, request_id) for e in result.errors]
         return response
 
-    def encode_json(self, data: object) -> str:
-        return orjson.dumps(data, default=_default).decode()
+    def encode_json(self, data: object) -> bytes:
+        # Bytes, which Strawberry accepts and Starlette sends as they are: a str would be decoded here and
+        # encoded again for the response, two more copies of the whole answer.
+        return orjson.dumps(data, default=_default)
 
 
 def _default(value: Any) -> Any:
