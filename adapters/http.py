@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from http.cookiejar import Cookie, CookieJar
 from typing import Any, Self, TypeVar
 from urllib.parse import quote, urlencode
 
@@ -74,14 +75,6 @@ __all__ = [
 ]
 
 USER_AGENT = "esakari-gateway/0.1"
-# Every request's headers, as httpx's client would send them with ours (``UpstreamClient``); Accept-Encoding
-# names what httpx decodes without optional packages.
-HEADERS = {
-    "Accept-Encoding": "gzip, deflate",
-    "Connection": "keep-alive",
-    "User-Agent": USER_AGENT,
-    "Accept": "application/json",
-}
 MAX_BATCH = 500  # the systems refuse more ids or owners than this in one request
 _DETAIL_LIMIT = 200
 DEFAULT_TIMEOUTS = Timeouts()
@@ -99,23 +92,26 @@ class JsonAnswer:
     value: Any
 
 
+class _NoCookies(CookieJar):
+    """A cookie jar that keeps nothing."""
+
+    def set_cookie(self, cookie: Cookie) -> None:
+        pass
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        pass
+
+
 class _AttemptFailed(Exception):
     """One attempt got no HTTP answer (transport error or timeout)."""
 
 
 class UpstreamClient:
-    """One company system over HTTP: owns one httpx transport (the connection pool), its timeouts and headers.
+    """One company system over HTTP: owns one ``httpx.AsyncClient`` (pool, timeouts, User-Agent).
 
     Without a ``transport`` it goes over ``AiohttpTransport`` (``adapters.transport``) with
     ``max_connections``: httpx's API and error handling on aiohttp's faster HTTP/1.1 machinery. The in-process
     sandbox passes an ``httpx.ASGITransport`` instead, and tests an ``httpx.MockTransport``.
-
-    Requests go to the transport directly, as ``httpx.Request`` and ``httpx.Response``, not through an
-    ``httpx.AsyncClient``: of what the client adds (authentication flows, redirects, cookies, event hooks)
-    the gateway uses nothing. Redirects are not followed (a 3xx is an error, ``_error``), and a cookie an
-    answer sets is neither kept nor sent: the systems are called for many users, so nothing one answer sets
-    may follow another user's call. Leaving the client out saves about a third of the CPU of an upstream call
-    (``bench/README.md``, session 5).
 
     ``calls`` counts the HTTP requests sent (every attempt) and ``on_request(system, method, path)`` is called
     before each, so benchmarks and tests can count upstream traffic. ``breaker=None`` gives the client a
@@ -141,10 +137,21 @@ class UpstreamClient:
         self.calls = 0
         self.on_request = on_request
         self.max_connections = max_connections
-        self._transport = transport or AiohttpTransport(max_connections=max_connections)
-        self._base = str(httpx.URL(base_url)).rstrip("/")
-        self._headers = httpx.Headers(HEADERS)
-        self._timeout = timeouts.for_httpx().as_dict()
+        if transport is None:
+            transport = AiohttpTransport(max_connections=max_connections)
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            transport=transport,
+            timeout=timeouts.for_httpx(),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            # The systems are called for many users: a cookie set by one answer is neither kept nor sent.
+            cookies=_NoCookies(),
+            follow_redirects=False,
+            # Proxy variables in the environment would route around the transport given here.
+            trust_env=False,
+        )
+        self._base = str(self._http.base_url).rstrip("/")
+        self._timeout = self._http.timeout.as_dict()
 
     async def __aenter__(self) -> Self:
         return self
@@ -154,7 +161,7 @@ class UpstreamClient:
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._transport.aclose()
+        await self._http.aclose()
 
     async def get_json(self, path: str, params: Params | None = None) -> Any:
         """GET ``path`` and return the decoded JSON (``None`` for an empty body); retried when it fails."""
@@ -276,7 +283,7 @@ class UpstreamClient:
         content: bytes | None,
         headers: Mapping[str, str] | None,
     ) -> httpx.Request:
-        """What ``httpx.AsyncClient.build_request`` would make of these (less cookies), from one URL string.
+        """What ``AsyncClient.build_request`` makes of these, less the cookies, from one URL string.
 
         ``build_request`` parses the URL again at each step (base URL, path, parameters), checking every
         character each time: 216 µs for a batch call with 20 ids, against 82 µs here. Commas stay as they
@@ -286,7 +293,7 @@ class UpstreamClient:
         url = self._base + (path if path.startswith("/") else "/" + path)
         if params:
             url += "?" + urlencode(params, safe=",")
-        merged = self._headers
+        merged = self._http.headers
         if headers:
             merged = httpx.Headers(merged)
             merged.update(headers)
@@ -300,11 +307,9 @@ class UpstreamClient:
             self.on_request(self.system, method, path)
         try:
             async with asyncio.timeout(self.timeouts.total):
-                response = await self._transport.handle_async_request(request)
-                response.request = request
-                if not stream or not response.is_success:
-                    # The whole body, as httpx's own client reads it; an error body is small and needed for
-                    # the detail. Reading to the end frees the connection; a failure closes it.
+                response = await self._http.send(request, stream=stream)
+                if stream and not response.is_success:
+                    # An error body is small and needed for the detail; reading it also frees the connection.
                     try:
                         await response.aread()
                     except BaseException:

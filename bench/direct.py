@@ -21,7 +21,6 @@ from urllib.parse import urlencode
 import httpx
 import orjson
 
-from adapters.http import HEADERS
 from adapters.transport import AiohttpTransport
 from auth.links import LinkSigner
 
@@ -155,33 +154,31 @@ def permit_row(p: Json, stations: Sequence[Json]) -> Json:
 
 
 class Direct:
-    """One pool (the gateway's own transport) per system, each request built from one URL string and sent
-    to the transport as ``UpstreamClient`` does it (the same HTTP machinery as the gateway's adapters, so
+    """One pooled ``httpx.AsyncClient`` per system, over the gateway's own transport, each request built from
+    one URL string as ``UpstreamClient`` builds it (the same HTTP machinery as the gateway's adapters, so
     that the difference measured is the gateway's); every method is one scenario's whole answer."""
 
     def __init__(
         self, urls: Mapping[str, str], *, secret: str, link_ttl: int = 300, max_connections: int = 256
     ) -> None:
-        self._systems = {
-            name: (str(httpx.URL(url)).rstrip("/"), AiohttpTransport(max_connections=max_connections))
+        self._http = {
+            name: httpx.AsyncClient(
+                base_url=url, transport=AiohttpTransport(max_connections=max_connections), timeout=30
+            )
             for name, url in urls.items()
         }
-        self._headers = httpx.Headers(HEADERS)
-        self._timeout = {"timeout": httpx.Timeout(30).as_dict()}
         self._links = LinkSigner(secret, link_ttl)
         self.calls = 0
 
     async def aclose(self) -> None:
-        await asyncio.gather(*(transport.aclose() for _, transport in self._systems.values()))
+        await asyncio.gather(*(c.aclose() for c in self._http.values()))
 
     async def _get(self, system: str, path: str, params: Mapping[str, str | int]) -> Json:
         self.calls += 1
-        base, transport = self._systems[system]
-        url = f"{base}{path}?{urlencode(params, safe=',')}"
-        request = httpx.Request("GET", url, headers=self._headers, extensions=self._timeout)
-        response = await transport.handle_async_request(request)
-        response.request = request
-        await response.aread()
+        client = self._http[system]
+        url = f"{str(client.base_url).rstrip('/')}{path}?{urlencode(params, safe=',')}"
+        timeout = {"timeout": client.timeout.as_dict()}
+        response = await client.send(httpx.Request("GET", url, headers=client.headers, extensions=timeout))
         response.raise_for_status()
         body: Json = orjson.loads(response.content)
         return body
