@@ -65,6 +65,7 @@ __all__ = [
     "USER_AGENT",
     "CircuitBreaker",
     "HttpAdapter",
+    "NoCookiesClient",
     "ResponseChunks",
     "RetryPolicy",
     "Timeouts",
@@ -92,7 +93,7 @@ class JsonAnswer:
     value: Any
 
 
-class _NoCookies(CookieJar):
+class _KeepNothing(CookieJar):
     """A cookie jar that keeps nothing."""
 
     def set_cookie(self, cookie: Cookie) -> None:
@@ -102,12 +103,45 @@ class _NoCookies(CookieJar):
         pass
 
 
+class _NoCookies(httpx.Cookies):
+    """Cookies over a jar that keeps nothing, which skip even httpx's wrapping of each answer."""
+
+    def __init__(self) -> None:
+        super().__init__(_KeepNothing())
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        pass
+
+
+_NO_COOKIES = _NoCookies()
+
+
+class NoCookiesClient(httpx.AsyncClient):
+    """An ``httpx.AsyncClient`` that has no cookies, and so neither keeps nor sends one.
+
+    The company systems are called for many users, so nothing one answer sets may follow another user's
+    call. An empty cookie jar is not enough to save the work: httpx still wraps every answer and its request
+    in urllib's cookie objects (parsing the URL once more) before the jar ignores them, about 40 µs of the
+    CPU of a call (``bench/README.md``, session 5). Here the client's cookies are one set that stays empty
+    and takes nothing from an answer.
+    """
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        pass  # httpx's constructor sets the cookies it is given; there are none to keep
+
+
 class _AttemptFailed(Exception):
     """One attempt got no HTTP answer (transport error or timeout)."""
 
 
 class UpstreamClient:
-    """One company system over HTTP: owns one ``httpx.AsyncClient`` (pool, timeouts, User-Agent).
+    """One company system over HTTP: owns one ``httpx.AsyncClient`` (pool, timeouts, User-Agent), without
+    cookies (``NoCookiesClient``).
 
     Without a ``transport`` it goes over ``AiohttpTransport`` (``adapters.transport``) with
     ``max_connections``: httpx's API and error handling on aiohttp's faster HTTP/1.1 machinery. The in-process
@@ -139,13 +173,11 @@ class UpstreamClient:
         self.max_connections = max_connections
         if transport is None:
             transport = AiohttpTransport(max_connections=max_connections)
-        self._http = httpx.AsyncClient(
+        self._http = NoCookiesClient(
             base_url=base_url,
             transport=transport,
             timeout=timeouts.for_httpx(),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-            # The systems are called for many users: a cookie set by one answer is neither kept nor sent.
-            cookies=_NoCookies(),
             follow_redirects=False,
             # Proxy variables in the environment would route around the transport given here.
             trust_env=False,

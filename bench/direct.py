@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 import httpx
 import orjson
 
+from adapters.http import NoCookiesClient
 from adapters.transport import AiohttpTransport
 from auth.links import LinkSigner
 
@@ -154,15 +155,16 @@ def permit_row(p: Json, stations: Sequence[Json]) -> Json:
 
 
 class Direct:
-    """One pooled ``httpx.AsyncClient`` per system, over the gateway's own transport, each request built from
-    one URL string as ``UpstreamClient`` builds it (the same HTTP machinery as the gateway's adapters, so
-    that the difference measured is the gateway's); every method is one scenario's whole answer."""
+    """One pooled ``httpx.AsyncClient`` per system (the gateway's ``NoCookiesClient``), over the gateway's
+    own transport, each request built from one URL string as ``UpstreamClient`` builds it (the same HTTP
+    machinery as the gateway's adapters, so that the difference measured is the gateway's); every method is
+    one scenario's whole answer."""
 
     def __init__(
         self, urls: Mapping[str, str], *, secret: str, link_ttl: int = 300, max_connections: int = 256
     ) -> None:
         self._http = {
-            name: httpx.AsyncClient(
+            name: NoCookiesClient(
                 base_url=url, transport=AiohttpTransport(max_connections=max_connections), timeout=30
             )
             for name, url in urls.items()

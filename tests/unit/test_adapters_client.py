@@ -18,7 +18,15 @@ from adapters.errors import (
     UpstreamRejected,
     UpstreamUnavailable,
 )
-from adapters.http import CircuitBreaker, RetryPolicy, Timeouts, UpstreamClient, chunked, unique
+from adapters.http import (
+    CircuitBreaker,
+    NoCookiesClient,
+    RetryPolicy,
+    Timeouts,
+    UpstreamClient,
+    chunked,
+    unique,
+)
 from adapters.resilience import retry_after_seconds
 from tests.unit.adapter_fakes import FAST_RETRY, make_client, no_sleep
 
@@ -360,6 +368,20 @@ async def test_a_cookie_an_upstream_sets_is_neither_kept_nor_sent() -> None:
         await client.get_json("/clients", {"ids": "K2"})
         assert list(client._http.cookies.jar) == []
     assert "cookie" not in handler.requests[1].headers
+
+
+@pytest.mark.asyncio
+async def test_the_client_keeps_no_cookie_it_is_given_or_set() -> None:
+    handler = Counter(httpx.Response(200, headers={"Set-Cookie": "session=anna; Path=/"}))
+    transport = httpx.MockTransport(handler)
+    async with NoCookiesClient(base_url="http://b.test", transport=transport, cookies={"a": "1"}) as http:
+        http.cookies = {"b": "2"}  # type: ignore[assignment]
+        http.cookies.set("c", "3")
+        http.cookies["d"] = "4"
+        await http.get("/x")
+        await http.get("/y")
+        assert not http.cookies and list(http.cookies.jar) == []
+    assert all("cookie" not in request.headers for request in handler.requests)
 
 
 @pytest.mark.asyncio
