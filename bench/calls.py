@@ -26,24 +26,8 @@ import uvicorn
 
 from bench.compare import SCENARIOS
 from bench.load import drive, graphql_caller
-from bench.processes import BENCH_SECRET, HOST, Sandbox, free_port, prepare_database
+from bench.processes import HOST, Sandbox, free_port, gateway_environment, prepare_database
 from bench.scenarios import login, prepare
-
-
-def gateway_environment(sandbox: Sandbox, work: Path, database_url: str) -> dict[str, str]:
-    urls = sandbox.system_urls()
-    return {
-        "GATEWAY_ENV": "dev",
-        "GATEWAY_SECRET": BENCH_SECRET,
-        "GATEWAY_VAR_DIR": str(work / "var"),
-        "DATABASE_URL": database_url,
-        "REDIS_URL": "",
-        "BILLING_URL": urls["billing"],
-        "PERMITS_URL": urls["permits"],
-        "DOCUMENTS_URL": urls["documents"],
-        "GATEWAY_SEED_PERSONAS": "1",
-        "UPSTREAM_TIMEOUT_SECONDS": "60",
-    }
 
 
 async def count(
@@ -97,7 +81,8 @@ def main() -> None:
         work = Path(tmp)
         sandbox = Sandbox.start(work, clients=20, latency_ms=0)
         try:
-            os.environ.update(gateway_environment(sandbox, work, prepare_database(work / "var")))
+            database = prepare_database(work / "var")
+            os.environ.update(gateway_environment(work, sandbox, database, None, upstream_timeout_seconds=60))
             from gateway.app import create_app  # after the environment: it reads its settings from there
 
             asyncio.run(count(create_app(), sandbox, scenarios, args.requests, args.dump))

@@ -219,6 +219,39 @@ def prepare_database(var_dir: Path) -> str:
     return url
 
 
+def gateway_environment(
+    workdir: Path,
+    sandbox: Sandbox,
+    database_url: str,
+    redis_url: str | None,
+    *,
+    batching: bool = True,
+    upstream_timeout_seconds: int = 10,
+) -> dict[str, str]:
+    """The settings of a bench gateway pointed at ``sandbox`` over HTTP (``Gateway``, ``bench.calls``)."""
+    urls = sandbox.system_urls()
+    return {
+        "GATEWAY_ENV": "dev",  # introspection on: the harness detects settlementStatus by introspection
+        "GATEWAY_SECRET": BENCH_SECRET,
+        "GATEWAY_VAR_DIR": str(workdir / "var"),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url or "",
+        "BILLING_URL": urls["billing"],
+        "PERMITS_URL": urls["permits"],
+        "DOCUMENTS_URL": urls["documents"],
+        "GATEWAY_BATCHING": "on" if batching else "off",
+        "GATEWAY_SEED_PERSONAS": "1",
+        "UPSTREAM_TIMEOUT_SECONDS": str(upstream_timeout_seconds),
+        # The partner banks: with the systems in another process the gateway has no in-process broker,
+        # so it is told where the sandbox's is (bank tokens are checked against its discovered JWKS) and
+        # which banks there are; the rate limit is lifted (see BANK_RATE_LIMIT).
+        "OIDC_ISSUER": sandbox.idp_url,
+        "PARTNER_BANKS": sandbox.bank_jwks(),
+        "BANK_RATE_LIMIT": BANK_RATE_LIMIT,
+        "BANK_RATE_LIMITS": "",
+    }
+
+
 @dataclass
 class Gateway:
     """``gateway serve --workers N`` pointed at the sandbox over HTTP."""
@@ -241,27 +274,7 @@ class Gateway:
         root: Path = CHECKOUT,
     ) -> Gateway:
         port = free_port()
-        urls = sandbox.system_urls()
-        env = {
-            "GATEWAY_ENV": "dev",  # introspection on: the harness detects settlementStatus by introspection
-            "GATEWAY_SECRET": BENCH_SECRET,
-            "GATEWAY_VAR_DIR": str(workdir / "var"),
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url or "",
-            "BILLING_URL": urls["billing"],
-            "PERMITS_URL": urls["permits"],
-            "DOCUMENTS_URL": urls["documents"],
-            "GATEWAY_BATCHING": "on" if batching else "off",
-            "GATEWAY_SEED_PERSONAS": "1",
-            "UPSTREAM_TIMEOUT_SECONDS": "10",
-            # The partner banks: with the systems in another process the gateway has no in-process broker,
-            # so it is told where the sandbox's is (bank tokens are checked against its discovered JWKS) and
-            # which banks there are; the rate limit is lifted (see BANK_RATE_LIMIT).
-            "OIDC_ISSUER": sandbox.idp_url,
-            "PARTNER_BANKS": sandbox.bank_jwks(),
-            "BANK_RATE_LIMIT": BANK_RATE_LIMIT,
-            "BANK_RATE_LIMITS": "",
-        }
+        env = gateway_environment(workdir, sandbox, database_url, redis_url, batching=batching)
         name = f"gateway-w{workers}-{'batching' if batching else 'naive'}.log"
         args = ["serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
         process = _gateway_cli([*args, "--log-level", "warning"], env, workdir / name, root)

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import httpx
 
+from bench.processes import free_port, wait_ready
 from sandbox.personas import JANIS_CLIENT
 from tests.contract.test_personas import JANIS, gid
 from tests.contract.test_writes import APPLICATION, SUBMIT
-from tests.integration.test_http import free_port, spawn, wait_ready
+from tests.integration.test_http import spawn
 
 COUNT = (
     "query($id: ID!) { client(id: $id) { applications(first: 100) { totalCount edges { node { id } } } } }"

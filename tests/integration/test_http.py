@@ -4,40 +4,17 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from bench.processes import free_port, wait_ready
 from sandbox.personas import JANIS_CLIENT
 from tests.contract.test_personas import JANIS, gid
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 300) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(
-                f"{url} exited with {process.returncode}: {process.stderr.read() if process.stderr else ''!r}"
-            )
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer within {seconds} s")
 
 
 def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -12,12 +12,13 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from bench.processes import free_port, wait_ready
 from gateway.db import create_engine, mandates, portal_users, utcnow
 from gateway.settings import normalise_database_url
 from sandbox.personas import BALTIJAS_RADIO_CLIENT
 from tests.conftest import fresh_postgres, service_url
 from tests.contract.test_personas import ILZE, JANIS, PETERIS, gid
-from tests.integration.test_http import free_port, spawn, wait_ready
+from tests.integration.test_http import spawn
 
 pytestmark = pytest.mark.services
 
