@@ -5,12 +5,14 @@ a station's list of assignments. Strawberry marks them "basic" (no resolver, no 
 arguments), but graphql-core still builds a resolve-info object, looks for arguments, calls Strawberry's
 wrapper, which calls the default resolver, and runs the generic completion for each of them and for each
 row of a list: measured, most of the CPU of a large answer. ``ShortcutExecutionContext`` does less, in
-three ways, each ending exactly where graphql-core's path would:
+four ways, each ending exactly where graphql-core's path would:
 
-- a basic **leaf** is read with ``getattr`` and serialised by its scalar or enum type;
+- a basic **leaf** is read with ``getattr`` and serialised by its scalar or enum type (a Strawberry enum by a
+  table of its members' names);
 - a basic field whose whole selection is basic fields (a ``Money``, ``pageInfo``, a list of assignments) is
-  built as plain dicts and lists by a ``Shape`` worked out once per query document; nothing in such a
-  subtree has a resolver, so building it has no effect but its result;
+  built as plain dicts and lists by a ``Shape`` worked out once per query document (its leaves in one loop, a
+  ``str`` String or ID as itself); nothing in such a subtree has a resolver, so building it has no effect but
+  its result;
 - any other basic **object** field (an edge's ``node``) is read with ``getattr`` and handed to graphql-core's
   completion of its selection, with graphql-core's error handling;
 - a **resolver's value** whose whole selection is basic fields (a permit's list of stations) is built by its
@@ -92,7 +94,7 @@ def basic_fields(schema: GraphQLSchema) -> Plan:
                 definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
                 if isinstance(definition, StrawberryField) and definition.is_basic_field and not field.args:
                     output = get_nullable_type(field.type)
-                    serialize = serializer(output) if is_leaf_type(output) else None
+                    serialize = _serializer(output) if is_leaf_type(output) else None
                     nullable = not is_non_null_type(field.type)
                     plan[type_name, field_name] = Basic(
                         definition.python_name, nullable, serialize, field.type, output
@@ -101,7 +103,7 @@ def basic_fields(schema: GraphQLSchema) -> Plan:
     return plan
 
 
-def serializer(leaf: Any) -> Callable[[Any], Any]:
+def _serializer(leaf: Any) -> Callable[[Any], Any]:
     """A leaf type's serialiser; for a Strawberry enum, one that finds a member's name in a table.
 
     Strawberry's own compares the member's value with each of the enum's values in turn, on every call;
@@ -253,11 +255,9 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
             elif value is not _MISSING:
                 if basic.serialize is not None:
                     try:
-                        serialized = basic.serialize(value)
-                    except Exception:  # graphql-core's path below reports it as usual
-                        serialized = None
-                    if serialized is not None and serialized is not Undefined:
-                        return serialized
+                        return _serialized(basic.serialize, value)
+                    except _Refused:  # graphql-core's path below reports it as usual
+                        pass
                 else:
                     shape = self._shape(parent_type, field_details_list)
                     if shape is not None:
@@ -391,7 +391,7 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """The shape of a value of ``output`` (a leaf or an object type) under these field nodes."""
         if is_leaf_type(output):
             own_str = output.serialize in _OWN_STR
-            return Shape("", "", nullable, serializer(output), None, None, None, own_str=own_str)
+            return Shape("", "", nullable, _serializer(output), None, None, None, own_str=own_str)
         if not isinstance(output, GraphQLObjectType):
             return None  # lists of lists, interfaces and unions go graphql-core's way
         grouped, defer_usages, _ = collect_subfields(
