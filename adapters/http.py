@@ -94,12 +94,9 @@ class JsonAnswer:
 
 
 class _KeepNothing(CookieJar):
-    """A cookie jar that keeps nothing."""
+    """A cookie jar that keeps nothing (whatever sets a cookie, sets it here)."""
 
     def set_cookie(self, cookie: Cookie) -> None:
-        pass
-
-    def extract_cookies(self, response: Any, request: Any) -> None:
         pass
 
 

@@ -26,8 +26,7 @@ from strawberry.types.field import StrawberryField
 
 def lean_resolvers(schema: strawberry.Schema) -> list[str]:
     """Give the eligible fields of ``schema`` the lean call; returns their names (``Type.field``)."""
-    converter = schema.schema_converter
-    if getattr(converter, "_exception_handler_specs", None):
+    if schema.exception_handlers:
         return []  # a handler may turn a resolver's exception into a result: Strawberry's wrapper does that
     info_class = schema.config.info_class
     replaced = []
@@ -36,7 +35,7 @@ def lean_resolvers(schema: strawberry.Schema) -> list[str]:
             continue
         for field_name, graphql_field in graphql_type.fields.items():
             field = (graphql_field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-            if not isinstance(field, StrawberryField) or not _eligible(field) or graphql_field.args:
+            if not isinstance(field, StrawberryField) or not _eligible(field):
                 continue
             graphql_field.resolve = _lean(field, info_class)
             replaced.append(f"{type_name}.{field_name}")

@@ -168,9 +168,42 @@ def test_only_fields_without_arguments_extensions_or_root_are_made_lean() -> Non
     assert kept.isdisjoint(replaced)
 
 
+@strawberry.type
+class Oops:
+    reason: str
+
+
+@strawberry.type
+class Fine:
+    value: str
+
+
+class OopsHandler(strawberry.ExceptionHandler[ValueError, Oops]):
+    def handle(self, exception: ValueError, *, field: Any, info: strawberry.Info) -> Oops:
+        return Oops(reason=str(exception))
+
+
+@strawberry.type
+class HandledQuery:
+    @strawberry.field
+    def plain(self) -> str:
+        return "plain"
+
+    @strawberry.field
+    def risky(self) -> Fine | Oops:
+        raise ValueError("turned into a result")
+
+
+def test_a_schema_with_exception_handlers_keeps_strawberrys_wrappers() -> None:
+    schema = strawberry.Schema(query=HandledQuery, exception_handlers=[OopsHandler()])
+    assert lean_resolvers(schema) == []
+    result = schema.execute_sync("{ plain risky { ... on Oops { reason } } }")
+    assert result.data == {"plain": "plain", "risky": {"reason": "turned into a result"}}
+
+
 def test_the_gateway_schema_is_made_lean_where_it_may() -> None:
     schema = create_schema()
-    query = schema._schema.type_map["Invoice"]
-    assert query.fields["document"].resolve.__module__ == "schema.resolving"  # type: ignore[attr-defined]
+    invoice = schema._schema.type_map["Invoice"]
+    assert invoice.fields["document"].resolve.__module__ == "schema.resolving"  # type: ignore[attr-defined]
     client = schema._schema.type_map["Client"]
     assert client.fields["invoices"].resolve.__module__ != "schema.resolving"  # type: ignore[attr-defined]
