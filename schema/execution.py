@@ -5,7 +5,7 @@ a station's list of assignments. Strawberry marks them "basic" (no resolver, no 
 arguments), but graphql-core still builds a resolve-info object, looks for arguments, calls Strawberry's
 wrapper, which calls the default resolver, and runs the generic completion for each of them and for each
 row of a list: measured, most of the CPU of a large answer. ``ShortcutExecutionContext`` does less, in
-four ways, each ending exactly where graphql-core's path would:
+five ways, each ending exactly where graphql-core's path would:
 
 - a basic **leaf** is read with ``getattr`` and serialised by its scalar or enum type (a Strawberry enum by a
   table of its members' names);
@@ -16,7 +16,13 @@ four ways, each ending exactly where graphql-core's path would:
 - any other basic **object** field (an edge's ``node``) is read with ``getattr`` and handed to graphql-core's
   completion of its selection, with graphql-core's error handling;
 - a **resolver's value** whose whole selection is basic fields (a permit's list of stations) is built by its
-  shape too, instead of graphql-core completing each row and each of its fields.
+  shape too, instead of graphql-core completing each row and each of its fields;
+- a **nullable field with a resolver** in such a selection (a permit's stations within a page of permits,
+  an invoice's document) is a *slot* of the shape: the whole value's basic fields are built first, then each
+  slot is executed by graphql-core's own ``execute_field`` (resolver, errors, completion) and the awaitable
+  ones are awaited together. A page of rows is then one walk, not graphql-core's calls per edge and node.
+  Only a nullable one: its errors null only itself, never the object around it, which is already built; and
+  a shape that refuses does so before any slot has run, so no resolver is ever called twice.
 
 Whatever a shortcut cannot finish the same way (a null, a value its type refuses, a directive that depends
 on variables, middleware around the fields) goes down graphql-core's own path, which then answers and
@@ -49,6 +55,7 @@ from graphql import (
     is_non_null_type,
 )
 from graphql.execution.collect_fields import collect_subfields
+from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -140,7 +147,7 @@ class _Refused(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Shape:
-    """How to build the answer of a basic field from its value, for a selection of basic fields only."""
+    """How to build the answer of a field from its value, for a selection of basic fields and slots."""
 
     key: str  # the response key
     attribute: str
@@ -151,9 +158,17 @@ class Shape:
     item: Shape | None  # a list: the shape of its items (attribute unused)
     typename: str | None = None  # ``__typename`` of an object type: that name
     own_str: bool = False  # a String or an ID: a ``str`` is its own answer, as graphql-core serialises it
+    # A slot: a nullable field with a resolver, executed by graphql-core's ``execute_field`` once the basic
+    # fields around it are built (its parent type and field details, as collected for this document).
+    slot: tuple[GraphQLObjectType, Any] | None = None
+    deep: bool = False  # this shape or one below it has a slot: built with paths, slots listed
 
-    def build(self, value: Any) -> Any:
-        """The answer for ``value``; ``_Refused`` when graphql-core would answer differently (an error)."""
+    def build(self, value: Any, path: Path | None = None, slots: list[Slot] | None = None) -> Any:
+        """The answer for ``value``; ``_Refused`` when graphql-core would answer differently (an error).
+
+        A deep shape is given the value's ``path`` and a list, to which it adds its slots (left ``None``
+        in the answer), in the order graphql-core would execute them; a shallow one needs neither.
+        """
         if value is None:
             if self.nullable:
                 return None
@@ -164,14 +179,22 @@ class Shape:
             if not isinstance(value, list | tuple):
                 raise _Refused
             item = self.item
-            return [item.build(row) for row in value]
-        if self.object_type is not None and not _is_type(self.object_type, value):
+            if slots is None or not item.deep:
+                return [item.build(row) for row in value]
+            return [item.build(row, Path(path, index, None), slots) for index, row in enumerate(value)]
+        object_type = self.object_type
+        if object_type is not None and not _is_type(object_type, value):
             raise _Refused
-        answer = {}
+        answer: dict[str, Any] = {}
         # A leaf is answered here, not by a call of its shape: most of what a shape builds is leaves.
         for field in self.fields or ():
             if field.typename is not None:
                 answer[field.key] = field.typename
+                continue
+            if field.slot is not None:
+                answer[field.key] = None  # keeps the answer's order until the slot's value is in
+                assert slots is not None and object_type is not None  # a slot is in a deep object shape
+                slots.append((answer, field.key, field.slot, value, Path(path, field.key, object_type.name)))
                 continue
             field_value = getattr(value, field.attribute, _MISSING)
             if field.own_str and type(field_value) is str:
@@ -180,9 +203,18 @@ class Shape:
                 raise _Refused
             elif field.serialize is not None and field_value is not None:
                 answer[field.key] = _serialized(field.serialize, field_value)
+            elif field.deep and slots is not None and object_type is not None:
+                answer[field.key] = field.build(field_value, Path(path, field.key, object_type.name), slots)
             else:
                 answer[field.key] = field.build(field_value)
         return answer
+
+
+# A slot to execute: the answer and key it goes in, its parent type and field details, the parent's value
+# and its path.
+Slot = tuple[dict[str, Any], str, tuple[GraphQLObjectType, Any], Any, Path]
+# A slot's answer still to come: where it goes, and the awaitable that gives it.
+Pending = tuple[dict[str, Any], str, Awaitable[Any]]
 
 
 def _serialized(serialize: Callable[[Any], Any], value: Any) -> Any:
@@ -262,7 +294,7 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     shape = self._shape(parent_type, field_details_list)
                     if shape is not None:
                         try:
-                            return shape.build(value)
+                            return self._built(shape, value, path, position_context)
                         except _Refused:
                             pass
                     elif isinstance(basic.output, GraphQLObjectType) and _is_type(basic.output, value):
@@ -284,10 +316,40 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         shape = mine[1] if mine is not None else self._value_shape(return_type, field_details_list)
         if shape is not None and not isinstance(result, Exception):
             try:
-                return shape.build(result)
+                return self._built(shape, result, path, position_context)
             except _Refused:
                 pass
         return super().complete_value(return_type, field_details_list, info, path, result, position_context)
+
+    def _built(self, shape: Shape, value: Any, path: Any, position_context: Any) -> Any:
+        """``value``'s answer by ``shape``: ``_Refused`` before anything has run, else the answer or an
+        awaitable of it. A deep shape's basic fields are all built first; only then are its slots executed,
+        each by graphql-core's ``execute_field`` (its resolver, errors and completion as usual), and those
+        that return awaitables are awaited together."""
+        if not shape.deep:
+            return shape.build(value)
+        slots: list[Slot] = []
+        answer = shape.build(value, path, slots)
+        pending: list[Pending] = []
+        execute_field = super().execute_field
+        for container, key, (parent_type, field_details_list), source, field_path in slots:
+            result = execute_field(parent_type, source, field_details_list, field_path, position_context)
+            if self.is_awaitable(result):
+                pending.append((container, key, result))
+            else:
+                container[key] = result
+        return self._filled(answer, pending) if pending else answer
+
+    async def _filled(self, answer: Any, pending: list[Pending]) -> Any:
+        # A slot is nullable, so graphql-core's execute_field reports its errors and answers null: none raises
+        if len(pending) == 1:
+            container, key, awaitable = pending[0]
+            container[key] = await awaitable
+        else:
+            results = await gather_with_cancel(*(awaitable for _, _, awaitable in pending))
+            for (container, key, _), result in zip(pending, results, strict=True):
+                container[key] = result
+        return answer
 
     def _complete_object(
         self, basic: Basic, field_details_list: Any, path: Any, value: Any, position_context: Any
@@ -366,9 +428,20 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return Shape(key, "", False, None, None, None, None, typename=parent_type.name)
         basic = self._basic.get((parent_type.name, name))
         if basic is None:
-            return None
+            return self._compile_slot(parent_type, name, key, field_details_list)
         shape = self._compile_value(basic.type, field_details_list)
         return None if shape is None else replace(shape, key=key, attribute=basic.attribute)
+
+    def _compile_slot(
+        self, parent_type: GraphQLObjectType, name: str, key: str, field_details_list: Any
+    ) -> Shape | None:
+        """A field with a resolver, as a slot of its parent's shape: when it is nullable, so that its errors
+        null only itself, as graphql-core reports them; a non-null one could null its parent (None)."""
+        field = parent_type.fields.get(name)
+        if not self._basic or field is None or is_non_null_type(field.type):
+            return None
+        slot = (parent_type, field_details_list)
+        return Shape(key, "", True, None, None, None, None, slot=slot, deep=True)
 
     def _compile_value(self, return_type: GraphQLOutputType, field_details_list: Any) -> Shape | None:
         """The shape of a value of ``return_type`` (a list, an object or a leaf) under these fields."""
@@ -384,7 +457,7 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if isinstance(output, GraphQLList):
             row = output.of_type
             item = self._compile_type(get_nullable_type(row), not is_non_null_type(row), field_details_list)
-            return None if item is None else Shape("", "", nullable, None, None, None, item)
+            return None if item is None else Shape("", "", nullable, None, None, None, item, deep=item.deep)
         return self._compile_type(output, nullable, field_details_list)
 
     def _compile_type(self, output: Any, nullable: bool, field_details_list: Any) -> Shape | None:
@@ -411,4 +484,5 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if sub is None:
                 return None
             fields.append(sub)
-        return Shape("", "", nullable, None, tuple(fields), output, None)
+        deep = any(sub.deep for sub in fields)
+        return Shape("", "", nullable, None, tuple(fields), output, None, deep=deep)

@@ -299,3 +299,157 @@ def test_a_shape_is_kept_per_document_and_not_used_for_a_directive_that_depends_
     # total and tags: basic fields whose shape refused a broken row, which graphql-core's path then completes
     assert values == {"parts", "laterParts", "best", "looseTags", "noTags", "lateAmount", "total", "tags"}
     assert any(key[0] == "value" and shape is None for key, (_, shape) in kept)
+
+
+# Slots: nullable fields with resolvers inside a shape, executed by graphql-core once the basic fields are in.
+
+CALLS: list[str] = []  # each resolver call of the slot schema, in order
+
+
+@strawberry.type
+class Doc:
+    title: str
+
+    @strawberry.field
+    def link(self) -> str | None:
+        CALLS.append(f"link {self.title}")
+        if self.title == "bad":
+            raise ValueError("no link")
+        return f"/d/{self.title}"
+
+    @strawberry.field
+    async def later_link(self) -> str | None:
+        CALLS.append(f"later_link {self.title}")
+        await asyncio.sleep(0)
+        if self.title == "late-bad":
+            raise ValueError("no later link")
+        return None if self.title == "none" else f"/l/{self.title}"
+
+
+@strawberry.type
+class Item:
+    number: str
+    total: Amount
+    doc_title: strawberry.Private[str | None]
+
+    @strawberry.field
+    async def doc(self) -> Doc | None:
+        CALLS.append(f"doc {self.number}")
+        await asyncio.sleep(0)
+        if self.doc_title == "boom":
+            raise ValueError("doc failed")
+        return None if self.doc_title is None else Doc(title=self.doc_title)
+
+    @strawberry.field
+    def size(self) -> int | None:
+        CALLS.append(f"size {self.number}")
+        return "large" if self.number == "odd" else len(self.number)  # type: ignore[return-value]
+
+    @strawberry.field
+    def parts(self) -> list[Tag] | None:
+        CALLS.append(f"parts {self.number}")
+        return [Tag(label=self.number, weight=1)]
+
+    @strawberry.field
+    def must(self) -> str:
+        CALLS.append(f"must {self.number}")
+        return self.number
+
+
+@strawberry.type
+class ItemEdge:
+    cursor: str
+    node: Item
+
+
+@strawberry.type
+class Page:
+    total_count: int
+    edges: list[ItemEdge]
+
+
+def item(number: Any, doc_title: str | None = "t", total: Any = None) -> ItemEdge:
+    amount = total if total is not None else Amount(value=Decimal("1"), currency="EUR")
+    return ItemEdge(cursor=f"c-{number}", node=Item(number=number, total=amount, doc_title=doc_title))
+
+
+@strawberry.type
+class SlotsQuery:
+    @strawberry.field
+    def page(self) -> Page:
+        # documents that fail (sync, async, their parent's resolver), a null document, a size its type
+        # refuses: each nulls only its own field
+        rows = [item("a1"), item("a2", "bad"), item("a3", "late-bad"), item("a4", "boom"), item("a5", None)]
+        return Page(total_count=len(rows), edges=[*rows, item("odd", "none")])
+
+    @strawberry.field
+    async def broken_page(self) -> Page | None:
+        # a null number in a non-null field: the shape refuses before any slot has run, and graphql-core's
+        # path answers (the page is null, each error reported once, each resolver called once)
+        return Page(total_count=2, edges=[item("b1"), item(None)])
+
+    @strawberry.field
+    def strict_page(self) -> Page:
+        return Page(total_count=1, edges=[item("s1")])
+
+
+SLOTS = """
+{
+  page {
+    totalCount
+    edges {
+      cursor
+      node { number size total { value } doc { title link laterLink } parts { label } }
+    }
+  }
+  brokenPage { edges { node { size number doc { title link } } } }
+  strictPage { edges { node { number must doc { title } } } }
+}
+"""
+
+
+def slots_answer(schema: strawberry.Schema) -> tuple[dict[str, Any], list[str]]:
+    CALLS.clear()
+    result = asyncio.run(schema.execute(SLOTS))
+    errors = sorted(
+        (e.message, tuple(e.path or ()), tuple((loc.line, loc.column) for loc in e.locations or ()))
+        for e in result.errors or ()
+    )
+    return {"data": result.data, "errors": errors}, sorted(CALLS)
+
+
+def test_slots_give_the_same_data_errors_and_resolver_calls_as_graphql_core() -> None:
+    fast_schema = strawberry.Schema(query=SlotsQuery, execution_context_class=ShortcutExecutionContext)
+    fast, fast_calls = slots_answer(fast_schema)
+    plain, plain_calls = slots_answer(strawberry.Schema(query=SlotsQuery))
+    assert fast == plain
+    assert fast_calls == plain_calls  # no resolver is called twice, none skipped
+    paths = {path for _, path, _ in plain["errors"]}
+    assert {
+        ("page", "edges", 1, "node", "doc", "link"),
+        ("page", "edges", 2, "node", "doc", "laterLink"),
+        ("page", "edges", 3, "node", "doc"),
+        ("page", "edges", 5, "node", "size"),
+        ("brokenPage", "edges", 1, "node", "number"),
+        ("brokenPage", "edges", 1, "node", "size"),  # len(None)
+    } == paths
+    edges = plain["data"]["page"]["edges"]
+    assert edges[0] == {
+        "cursor": "c-a1",
+        "node": {
+            "number": "a1",
+            "size": 2,
+            "total": {"value": "1"},
+            "doc": {"title": "t", "link": "/d/t", "laterLink": "/l/t"},
+            "parts": [{"label": "a1"}],
+        },
+    }
+    assert list(edges[0]["node"]) == ["number", "size", "total", "doc", "parts"]  # the selection's order
+    assert edges[4]["node"]["doc"] is None and edges[5]["node"]["doc"]["laterLink"] is None
+    assert plain["data"]["brokenPage"] is None
+    # Which selections became deep shapes: the page (its rows' documents and sizes are slots), the broken
+    # page (refused at run time, then graphql-core's), not the strict page (``must`` is non-null)
+    kept = _SHAPES[fast_schema._schema].items()
+    deep = {nodes[0].name.value for key, (nodes, shape) in kept if shape is not None and shape.deep}
+    assert {"page", "brokenPage", "doc"} <= deep
+    assert "strictPage" not in deep
