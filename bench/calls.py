@@ -77,6 +77,8 @@ def main() -> None:
     unknown = set(scenarios) - set(SCENARIOS)
     if unknown:
         p.error(f"unknown scenarios {', '.join(sorted(unknown))}; known: {', '.join(SCENARIOS)}")
+    if args.dump is not None:
+        args.dump.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bench-calls-") as tmp:
         work = Path(tmp)
         sandbox = Sandbox.start(work, clients=20, latency_ms=0)

@@ -28,6 +28,7 @@ import psutil  # type: ignore[import-untyped]
 
 from bench.load import drive, graphql_caller
 from bench.processes import CHECKOUT, Gateway, Redis, Sandbox, prepare_database
+from bench.report import cpu_check_seconds
 from bench.scenarios import login, prepare
 
 SCENARIOS = ("dashboard", "permit-detail", "large-client")  # settlement needs a bank set up: `make bench`
@@ -101,6 +102,7 @@ def main() -> None:
     p.add_argument("--duration", type=float, default=10.0, help="measured seconds per figure")
     p.add_argument("--scenario", choices=SCENARIOS, default="dashboard", help="the scenario to drive")
     args = p.parse_args()
+    check_before = cpu_check_seconds()
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
         trees = {rev: checkout(rev, Path(tmp)) for rev in args.revisions}
         figures = {rev: Figures() for rev in args.revisions}
@@ -117,7 +119,11 @@ def main() -> None:
                         check=False,
                         capture_output=True,
                     )
-    print(f"\n{args.scenario}, one gateway worker, medians of {args.rounds} rounds\n")
+    print(
+        f"\n{args.scenario}, one gateway worker, medians of {args.rounds} rounds; CPU check "
+        f"(sum(range(10**7)), about 0.2 to 0.3 s idle) {check_before} s before, "
+        f"{cpu_check_seconds()} s after\n"
+    )
     print("| revision | gateway CPU ms/req (c. 8, 0 ms) | req/s (c. 8, 0 ms) | p50 ms (c. 1, 20 ms) |")
     print("|---|--:|--:|--:|")
     for rev, f in figures.items():

@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import subprocess
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,18 @@ PACKAGES = (
     "tqdm",
 )
 TARGET_ORDER = ("gateway", "naive", "direct")
+
+
+def cpu_check_seconds() -> float:
+    """CPU seconds this process takes for ``sum(range(10**7))``: how fast the machine is right now.
+
+    The same code's figures drift with a shared machine's speed (by a factor of two from one day to the
+    next); this check, taken before and after a run, says how fast the machine was while they were measured
+    (about 0.2 to 0.3 s on an idle machine of this kind; CI prints the same check).
+    """
+    started = time.process_time()
+    sum(range(10**7))
+    return round(time.process_time() - started, 3)
 
 
 def machine_info() -> dict[str, Any]:
@@ -199,7 +212,9 @@ def markdown(results: dict[str, Any]) -> str:
         f"{o['duration']} s per cell after {o['warmup']} s warm-up; "
         f"load driver: {results['setup']['load_driver']}. Load average (1, 5, 15 min) "
         f"{results['setup'].get('load_average_before')} before, "
-        f"{results['setup'].get('load_average_after')} after; "
+        f"{results['setup'].get('load_average_after')} after; CPU check (``sum(range(10**7))``, about "
+        f"0.2 to 0.3 s on an idle machine) {results['setup'].get('cpu_check_before_s')} s before, "
+        f"{results['setup'].get('cpu_check_after_s')} s after; "
         "the last column of each table is the CPU that processes outside the benchmark took during the cell "
         "(other test runs on a shared machine), in % of all cores.",
         "",

@@ -520,6 +520,7 @@ def run_benchmark(options: Options) -> dict[str, Any]:
     bench = Bench(options, workdir)
     started = time.time()
     load_before = _loadavg()
+    cpu_check_before = report.cpu_check_seconds()
     try:
         with bench.stack:
             bench.start()
@@ -539,6 +540,8 @@ def run_benchmark(options: Options) -> dict[str, Any]:
             "load_driver": "asyncio + uvloop, raw HTTP/1.1 keep-alive, one connection per caller",
             "load_average_before": load_before,
             "load_average_after": _loadavg(),
+            "cpu_check_before_s": cpu_check_before,
+            "cpu_check_after_s": report.cpu_check_seconds(),
         },
         "skipped": bench.skipped,
         "direct_matches_gateway": {k: v is None for k, v in bench.verification.items()},

@@ -99,6 +99,10 @@ def test_the_harness_measures_every_scenario_and_writes_a_report(tmp_path: Path)
     for scenario in RUNNABLE:
         assert f"| {scenario} | gateway |" in markdown
     assert "gateway CPU per dashboard request" in markdown
+    # How fast the machine was, before and after, so that figures of different days can be compared.
+    setup = results["setup"]
+    assert 0 < setup["cpu_check_before_s"] < 60 and 0 < setup["cpu_check_after_s"] < 60
+    assert f"{setup['cpu_check_before_s']} s before" in markdown
     assert results["soak"] is not None and results["soak"]["requests"] > 0
     assert results["soak"]["errors"] == 0  # the scenarios mixed, the bank's included
     assert {t["target"] for t in results["targets"]} >= {
