@@ -56,7 +56,7 @@ from adapters.parse import (
 )
 from adapters.resilience import CircuitBreaker, RetryPolicy, Timeouts, retry_after_seconds
 from adapters.streaming import ResponseChunks
-from adapters.transport import AiohttpTransport
+from adapters.transport import Http11Transport
 
 __all__ = [
     "DEFAULT_RETRY",
@@ -140,9 +140,9 @@ class UpstreamClient:
     """One company system over HTTP: owns one ``httpx.AsyncClient`` (pool, timeouts, User-Agent), without
     cookies (``NoCookiesClient``).
 
-    Without a ``transport`` it goes over ``AiohttpTransport`` (``adapters.transport``) with
-    ``max_connections``: httpx's API and error handling on aiohttp's faster HTTP/1.1 machinery. The in-process
-    sandbox passes an ``httpx.ASGITransport`` instead, and tests an ``httpx.MockTransport``.
+    Without a ``transport`` it goes over ``Http11Transport`` (``adapters.transport``) with
+    ``max_connections``: httpx's API and error handling over a lean pool of HTTP/1.1 connections. The
+    in-process sandbox passes an ``httpx.ASGITransport`` instead, and tests an ``httpx.MockTransport``.
 
     ``calls`` counts the HTTP requests sent (every attempt) and ``on_request(system, method, path)`` is called
     before each, so benchmarks and tests can count upstream traffic. ``breaker=None`` gives the client a
@@ -169,7 +169,7 @@ class UpstreamClient:
         self.on_request = on_request
         self.max_connections = max_connections
         if transport is None:
-            transport = AiohttpTransport(max_connections=max_connections)
+            transport = Http11Transport(max_connections=max_connections)
         self._http = NoCookiesClient(
             base_url=base_url,
             transport=transport,

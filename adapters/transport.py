@@ -1,211 +1,354 @@
-"""``AiohttpTransport``: httpx stays the API of every adapter, aiohttp moves the bytes underneath.
+"""``Http11Transport``: httpx stays the API of every adapter; plain HTTP/1.1 on asyncio moves the bytes.
 
 httpx's default transport (httpcore over anyio and h11) costs about 0.85 ms of CPU per upstream call on the
-gateway's machine; aiohttp's C HTTP parser and plain asyncio streams do the same work in a fraction of that.
+gateway's machine, and aiohttp's client, which carried the calls before, about half of that: most of it in
+the machinery around its C parser (request objects, tracing hooks, timers, its own stream classes). This
+transport is only what an upstream call needs: a pool of kept-alive connections, each an ``asyncio.Protocol``
+whose answers llhttp (``httptools``, the parser uvicorn uses) reads in C; the request goes out in one write.
 ``httpx.AsyncBaseTransport`` is httpx's documented extension point, so ``UpstreamClient`` keeps its single
-``httpx.AsyncClient`` per system (pool, timeouts, headers, error handling) and only swaps what is under it.
+``httpx.AsyncClient`` per system (timeouts, headers, redirects refused, error handling) and only swaps what is
+under it. ``python -m bench.http_client`` measures it against httpx's own.
 
-What the transport does, and how httpx's settings map onto aiohttp:
+What it does:
 
-* One ``aiohttp.ClientSession`` per transport, created on the first request inside the running loop and
-  closed by ``aclose()``: a ``TCPConnector`` (``max_connections`` in all, DNS answers cached for
-  ``dns_ttl`` seconds, idle connections dropped after ``keepalive`` seconds), no cookie jar, no proxies or
-  netrc from the environment, no redirects followed, no decompression (httpx decodes ``Content-Encoding``
-  itself from the headers, as it does over its own transport).
 * The request goes out with exactly the headers httpx built (Host, User-Agent, Accept, Accept-Encoding,
-  Content-Type...): aiohttp adds none of its own, only the framing of the body (``Content-Length``).
-* Timeouts, from ``request.extensions["timeout"]`` (what ``httpx.Timeout`` puts there):
+  Content-Type, Content-Length...): nothing of its own. A header with CR, LF or NUL in it is refused before
+  anything is sent (``httpx.LocalProtocolError``). A streamed request body is read whole first and framed
+  with ``Content-Length``.
+* Answers are read by llhttp: ``Content-Length``, chunked and close-delimited bodies, interim 1xx answers
+  skipped. The body streams to httpx as it arrives; more than ``_HIGH_WATER`` bytes not yet taken pause the
+  reading until they are. httpx decodes ``Content-Encoding`` itself, from the headers.
+* One request at a time per connection. A connection read to the end of an answer that allows it goes back
+  to the pool; idle connections are dropped after ``keepalive`` seconds (kept under the 5 s that uvicorn, and
+  so the sandbox, allows by default, so that the server is not the one closing a connection we are about to
+  reuse). An answer left unread, or broken, closes its connection.
+* A kept-alive connection that the server closed before sending any byte of the answer is replaced and the
+  request sent once more, for methods that allow it (GET, HEAD, OPTIONS, PUT, DELETE: RFC 9112, 9.3.1);
+  POST and PATCH are never resent. That attempt is invisible to ``UpstreamClient.calls``.
+* Timeouts, from ``request.extensions["timeout"]`` (what ``httpx.Timeout`` puts there); ``None`` means none:
 
-  ========  ==========================================================  =====================
-  httpx     enforced as                                                 raises
-  ========  ==========================================================  =====================
-  pool      the wait for one of ``max_connections`` slots, held from    ``httpx.PoolTimeout``
-            sending until the answer's body is read or closed (as
-            httpcore holds a connection)
-  connect   ``ClientTimeout(connect=..., sock_connect=...)``: name      ``httpx.ConnectTimeout``
-            resolution, TCP connect and TLS handshake of a new
+  ========  ===========================================================  =====================
+  httpx     enforced as                                                  raises
+  ========  ===========================================================  =====================
+  pool      the wait for one of ``max_connections`` slots, held from     ``httpx.PoolTimeout``
+            sending until the answer's body is read or closed
+  connect   name resolution, TCP connect and TLS handshake of a new      ``httpx.ConnectTimeout``
             connection
-  read      ``ClientTimeout(sock_read=...)``: the longest silence       ``httpx.ReadTimeout``
-            allowed between two reads, for the headers and each
-            chunk of the body
-  write     not enforced: aiohttp has no write timeout (our bodies      -
-            are small; ``UpstreamClient``'s per-attempt deadline
-            bounds the whole exchange anyway)
-  ========  ==========================================================  =====================
+  read      the longest silence allowed while waiting for the answer's   ``httpx.ReadTimeout``
+            head and for each piece of its body
+  write     not enforced: a request is one write of a small body;        -
+            ``UpstreamClient``'s per-attempt deadline bounds the whole
+            exchange anyway
+  ========  ===========================================================  =====================
 
-  There is no total timeout here (``ClientTimeout(total=None)``); ``None`` for any of them means no limit.
-* Errors become httpx's, the aiohttp one kept as ``__cause__`` (first match wins):
-
-  ==========================================  ===============================================
-  aiohttp                                     httpx
-  ==========================================  ===============================================
-  ``ConnectionTimeoutError``                  ``ConnectTimeout``
-  ``SocketTimeoutError``, ``ServerTimeout``   ``ReadTimeout``
-  ``ClientConnectorError`` (refused, DNS,     ``ConnectError``
-  TLS)
-  ``ServerDisconnectedError``,                ``RemoteProtocolError`` (closed early, a body cut
-  ``ClientPayloadError``,                     short, an answer that is not HTTP)
-  ``ClientResponseError``
-  ``NonHttpUrlClientError``, ``InvalidURL``   ``UnsupportedProtocol`` (as httpcore does for a
-                                              scheme or host it cannot use)
-  ``ClientConnectionResetError``              ``WriteError`` (writing to a closed connection)
-  other ``ClientOSError``,                    ``ReadError`` (reset while waiting or reading)
-  ``ClientConnectionError``
-  any other ``ClientError``                   ``TransportError``
-  ``ValueError`` while building the request   ``LocalProtocolError`` (e.g. CR/LF in a header)
-  ==========================================  ===============================================
-
-  Errors while the body streams are mapped the same way, so ``ResponseChunks`` sees ``httpx.HTTPError``.
-* aiohttp resends an idempotent request (GET, HEAD, PUT, DELETE...) once, by itself, when a kept-alive
-  connection turns out to be closed by the server before any answer (RFC 9112, 9.3.1); httpcore does not.
-  That attempt is invisible to ``UpstreamClient.calls``. POST and PATCH are never resent.
+* Errors are httpx's: a refused or unresolvable connection ``ConnectError``; an answer that is not HTTP,
+  ends early or is cut short ``RemoteProtocolError``; a reset while reading ``ReadError``; a scheme other
+  than http or https ``UnsupportedProtocol``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
 import ssl
+from collections import deque
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
 
-import aiohttp
+import httptools
 import httpx
-from yarl import URL
 
-__all__ = ["AiohttpTransport"]
+__all__ = ["Http11Transport"]
 
-# httpx always sends these (AsyncClient defaults); aiohttp must not fill in its own when one is removed.
-_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
-# aiohttp rounds deadlines over this many seconds up to a whole second; timeouts should mean what they say.
-_NO_ROUNDING = math.inf
-_HTTP_VERSIONS = {(1, 1): b"HTTP/1.1", (1, 0): b"HTTP/1.0"}
-
-_ERRORS: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
-    (aiohttp.ConnectionTimeoutError, httpx.ConnectTimeout),
-    (aiohttp.ServerTimeoutError, httpx.ReadTimeout),
-    (aiohttp.ClientConnectorError, httpx.ConnectError),
-    (aiohttp.ServerDisconnectedError, httpx.RemoteProtocolError),
-    (aiohttp.ClientPayloadError, httpx.RemoteProtocolError),
-    (aiohttp.ClientResponseError, httpx.RemoteProtocolError),
-    (aiohttp.NonHttpUrlClientError, httpx.UnsupportedProtocol),
-    (aiohttp.InvalidURL, httpx.UnsupportedProtocol),
-    (aiohttp.ClientConnectionResetError, httpx.WriteError),
-    (aiohttp.ClientConnectionError, httpx.ReadError),
-    (aiohttp.ClientError, httpx.TransportError),
-    (TimeoutError, httpx.TimeoutException),
-    (ValueError, httpx.LocalProtocolError),
-)
-_MAPPED = tuple(source for source, _ in _ERRORS)
+# Body bytes received but not yet taken by the reader, above which the socket is not read any further.
+_HIGH_WATER = 256 * 1024
+_RESENDABLE = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+_PORTS = {"http": 80, "https": 443}
 
 
-def _httpx_error(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
-    """The httpx exception for an aiohttp one (``_ERRORS``, first match)."""
-    kind = next(target for source, target in _ERRORS if isinstance(exc, source))
-    return kind(str(exc) or type(exc).__name__, request=request)
+class _Broken(Exception):
+    """What went wrong on a connection, raised as the httpx error ``kind`` (``_Connection.fail``)."""
+
+    def __init__(self, kind: type[httpx.TransportError], message: str, before_answer: bool) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.before_answer = before_answer  # no byte of the answer had arrived
 
 
-class AiohttpTransport(httpx.AsyncBaseTransport):
-    """An ``httpx.AsyncBaseTransport`` sending HTTP/1.1 over one ``aiohttp.ClientSession`` (module docstring).
+class _Connection(asyncio.Protocol):
+    """One TCP (or TLS) connection to an upstream: sends a request, parses its answer with llhttp."""
 
-    ``max_connections`` bounds the requests in flight, and so the open connections; ``keepalive`` is the
-    idle time after which a pooled connection is closed, kept under the 5 s that uvicorn (and so the
-    sandbox) allows by default, so that the server is not the one closing a connection we are about to
-    reuse. ``ssl_context`` defaults to httpx's own (certifi), created on the first HTTPS request.
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.idle_since = 0.0
+        self.closed = False
+        self.waiter: asyncio.Future[None] | None = None
+        self._begin(head_only=False)
+
+    def _begin(self, head_only: bool) -> None:
+        """Ready for the next answer."""
+        self.head_only = head_only  # the answer to HEAD: no body, whatever its Content-Length says
+        self.status = 0
+        self.reason = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.interim = False
+        self.head_done = False
+        self.complete = False
+        self.keep_alive = False
+        self.received = False  # a byte of this answer
+        self.body: deque[bytes] = deque()
+        self.buffered = 0
+        self.paused = False
+        self.broken: _Broken | None = None
+
+    def send(self, data: bytes, head_only: bool) -> None:
+        self._begin(head_only)
+        assert self.transport is not None
+        self.transport.write(data)
+
+    async def wait(self, read: float | None) -> None:
+        """Until the next thing happens on the connection; ``_Broken`` (a ReadTimeout) after ``read`` seconds.
+
+        One timer on the waiter, not ``asyncio.timeout``: that would cancel the task, and this is called for
+        every answer."""
+        waiter = self.waiter = self.loop.create_future()
+        timer = None if read is None else self.loop.call_later(read, self._expire, waiter)
+        try:
+            await waiter
+        finally:
+            self.waiter = None
+            if timer is not None:
+                timer.cancel()
+
+    def take_body(self) -> bytes:
+        chunk = self.body.popleft() if len(self.body) == 1 else b"".join(self.body)
+        self.body.clear()
+        self.buffered = 0
+        if self.paused and self.transport is not None:
+            self.paused = False
+            self.transport.resume_reading()
+        return chunk
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def reusable(self) -> bool:
+        return self.complete and self.keep_alive and not self.body and not self.closed and not self.head_only
+
+    def fail(self, kind: type[httpx.TransportError], message: str) -> None:
+        if self.broken is None and not self.complete:
+            self.broken = _Broken(kind, message, before_answer=not self.received)
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _expire(self, waiter: asyncio.Future[None]) -> None:
+        if not waiter.done():
+            waiter.set_exception(_Broken(httpx.ReadTimeout, "no answer within the read timeout", False))
+
+    # asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.received = True
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self.fail(httpx.RemoteProtocolError, "the server switched protocols")
+            self.close()
+        except httptools.HttpParserError as exc:
+            self.fail(httpx.RemoteProtocolError, f"not an HTTP/1.1 answer: {exc}")
+            self.close()
+
+    def eof_received(self) -> bool:
+        return False  # close our side too: connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self.head_done and not self.complete and exc is None and self._until_close():
+            self.complete = True  # a body delimited by the end of the connection
+            self._wake()
+        elif isinstance(exc, OSError):
+            self.fail(httpx.ReadError, f"connection lost: {exc}")
+        else:
+            self.fail(httpx.RemoteProtocolError, "the server closed the connection before the answer's end")
+
+    def _until_close(self) -> bool:
+        names = {name.lower() for name, _ in self.headers}
+        return b"content-length" not in names and b"transfer-encoding" not in names
+
+    # llhttp's callbacks
+
+    def on_status(self, status: bytes) -> None:
+        self.reason += status
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        status = self.parser.get_status_code()
+        if 100 <= status < 200 and status != 101:
+            self.interim = True  # 100 Continue and the like: the real answer follows
+            return
+        self.status = status
+        self.head_done = True
+        if self.head_only:
+            self.complete = True
+        self._wake()
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+        self.buffered += len(body)
+        if self.buffered > _HIGH_WATER and not self.paused and self.transport is not None:
+            self.paused = True
+            self.transport.pause_reading()
+        self._wake()
+
+    def on_message_complete(self) -> None:
+        if self.interim:
+            self.interim = False
+            self.reason = b""
+            self.headers = []
+            return
+        self.keep_alive = bool(self.parser.should_keep_alive())
+        self.complete = True
+        self._wake()
+
+
+class Http11Transport(httpx.AsyncBaseTransport):
+    """An ``httpx.AsyncBaseTransport`` sending HTTP/1.1 over pooled asyncio connections (module docstring).
+
+    ``max_connections`` bounds the requests in flight, and so the open connections; ``keepalive`` is the idle
+    time after which a pooled connection is closed. ``ssl_context`` defaults to httpx's own (certifi),
+    created on the first HTTPS request.
     """
 
     def __init__(
-        self,
-        *,
-        max_connections: int = 100,
-        keepalive: float = 4.0,
-        dns_ttl: int = 10,
-        ssl_context: ssl.SSLContext | None = None,
+        self, *, max_connections: int = 100, keepalive: float = 4.0, ssl_context: ssl.SSLContext | None = None
     ) -> None:
         if max_connections < 1:
             raise ValueError("max_connections must be at least 1")
         self.max_connections = max_connections
         self.keepalive = keepalive
-        self.dns_ttl = dns_ttl
         self._ssl_context = ssl_context
         self._slots = asyncio.Semaphore(max_connections)
-        self._session: aiohttp.ClientSession | None = None
+        self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
+        self._open: set[_Connection] = set()
         self._closed = False
-        self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` and return once the status and headers are in; the body streams on."""
-        session = self._session or self._open()
+        if self._closed:
+            raise RuntimeError("Http11Transport is closed")
         url = request.url
-        if url.scheme not in ("http", "https"):
-            raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}", request=request)
-        headers: list[tuple[str, str]] = request.headers.multi_items()
-        try:
-            body: bytes | None = request.content or None
-        except httpx.RequestNotRead:
-            # A streamed request body is read whole; aiohttp then frames it with Content-Length.
-            body = await request.aread() or None
-            headers = [(name, value) for name, value in headers if name.lower() != "transfer-encoding"]
-        try:
-            target = URL(str(url), encoded=True)  # httpx has percent-encoded it already: send it as is
-        except ValueError as exc:
-            raise httpx.InvalidURL(f"aiohttp cannot send to {url}: {exc}") from exc
-        timeout: Mapping[str, float | None] = request.extensions.get("timeout") or {}
-        await self._acquire(timeout.get("pool"), request)
-        try:
-            answer = await session.request(
-                request.method,
-                target,
-                headers=headers,
-                data=body,
-                allow_redirects=False,
-                timeout=self._timeout(timeout.get("connect"), timeout.get("read")),
-                ssl=self._tls() if url.scheme == "https" else True,
-                server_hostname=request.extensions.get("sni_hostname"),
+        scheme = url.scheme
+        if scheme not in _PORTS or not url.host:
+            raise httpx.UnsupportedProtocol(
+                f"cannot send to {url}: only http and https URLs", request=request
             )
+        data = await _encoded(request)
+        timeout: Mapping[str, float | None] = request.extensions.get("timeout") or {}
+        read = timeout.get("read")
+        key = (scheme, url.host, url.port or _PORTS[scheme])
+        head_only = request.method == "HEAD"
+        await self._acquire(timeout.get("pool"), request)
+        connection = None
+        try:
+            connection = self._pooled(key)
+            if connection is not None:
+                try:
+                    await self._exchange(connection, data, head_only, read)
+                except _Broken as exc:
+                    self._drop(connection)
+                    if not (exc.before_answer and request.method in _RESENDABLE):
+                        raise
+                    connection = None  # closed by the server while idle: once more, on a new connection
+            if connection is None:
+                connection = await self._connect(key, timeout.get("connect"), request)
+                await self._exchange(connection, data, head_only, read)
         except BaseException as exc:
+            if connection is not None:
+                self._drop(connection)
             self._slots.release()
-            if isinstance(exc, _MAPPED):
-                raise _httpx_error(exc, request) from exc
+            if isinstance(exc, _Broken):
+                raise exc.kind(str(exc), request=request) from exc
             raise
-        extensions: dict[str, Any] = {
-            "http_version": _HTTP_VERSIONS.get(answer.version or (1, 1), b"HTTP/1.1"),
-            "reason_phrase": (answer.reason or "").encode("ascii", "replace"),
-        }
+        version = b"HTTP/1.0" if connection.parser.get_http_version() == "1.0" else b"HTTP/1.1"
         return httpx.Response(
-            answer.status,
-            headers=answer.raw_headers,
-            stream=_ResponseBody(answer, request, self._slots),
-            extensions=extensions,
+            connection.status,
+            headers=connection.headers,
+            stream=_ResponseBody(self, connection, key, request, read),
+            extensions={"http_version": version, "reason_phrase": connection.reason},
         )
 
     async def aclose(self) -> None:
-        """Close the pool and every connection in it; the transport cannot be used afterwards."""
+        """Close every connection; the transport cannot be used afterwards."""
         self._closed = True
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
+        self._idle.clear()
+        for connection in list(self._open):
+            connection.close()
+        self._open.clear()
 
-    def _open(self) -> aiohttp.ClientSession:
-        if self._closed:
-            raise RuntimeError("AiohttpTransport is closed")
-        connector = aiohttp.TCPConnector(
-            limit=self.max_connections,
-            limit_per_host=self.max_connections,
-            keepalive_timeout=self.keepalive,
-            ttl_dns_cache=self.dns_ttl,
-            timeout_ceil_threshold=_NO_ROUNDING,
-        )
-        self._session = aiohttp.ClientSession(
-            connector=connector,
-            cookie_jar=aiohttp.DummyCookieJar(),
-            skip_auto_headers=_AUTO_HEADERS,
-            auto_decompress=False,
-            trust_env=False,
-            requote_redirect_url=False,
-            timeout=aiohttp.ClientTimeout(total=None, ceil_threshold=_NO_ROUNDING),
-        )
-        return self._session
+    async def _exchange(
+        self, connection: _Connection, data: bytes, head_only: bool, read: float | None
+    ) -> None:
+        connection.send(data, head_only)
+        while not connection.head_done:
+            if connection.broken is not None:
+                raise connection.broken
+            await connection.wait(read)
+
+    def _pooled(self, key: tuple[str, str, int]) -> _Connection | None:
+        """The most recently used idle connection to ``key`` still open; stale ones are closed on the way."""
+        idle = self._idle.get(key)
+        now = asyncio.get_running_loop().time()
+        while idle:
+            connection = idle.pop()
+            if not connection.closed and now - connection.idle_since < self.keepalive:
+                return connection
+            self._drop(connection)
+        return None
+
+    async def _connect(
+        self, key: tuple[str, str, int], connect: float | None, request: httpx.Request
+    ) -> _Connection:
+        scheme, host, port = key
+        loop = asyncio.get_running_loop()
+        tls = self._tls() if scheme == "https" else None
+        server_name = request.extensions.get("sni_hostname", host) if tls is not None else None
+        try:
+            async with asyncio.timeout(connect):
+                _, connection = await loop.create_connection(
+                    lambda: _Connection(loop), host, port, ssl=tls, server_hostname=server_name
+                )
+        except TimeoutError as exc:
+            raise httpx.ConnectTimeout(
+                f"no connection to {host}:{port} within {connect} s", request=request
+            ) from exc
+        except OSError as exc:  # refused, unreachable, name not resolved, TLS handshake failed
+            raise httpx.ConnectError(f"cannot connect to {host}:{port}: {exc}", request=request) from exc
+        self._open.add(connection)
+        return connection
+
+    def _release(self, connection: _Connection, key: tuple[str, str, int]) -> None:
+        """The answer is done with: its slot back, its connection to the pool or closed."""
+        self._slots.release()
+        if connection.reusable() and not self._closed:
+            connection.idle_since = connection.loop.time()
+            self._idle.setdefault(key, []).append(connection)
+        else:
+            self._drop(connection)
+
+    def _drop(self, connection: _Connection) -> None:
+        connection.close()
+        self._open.discard(connection)
 
     async def _acquire(self, pool: float | None, request: httpx.Request) -> None:
         if not self._slots.locked():
@@ -219,55 +362,73 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 f"no free connection within {pool} s ({self.max_connections} in use)", request=request
             ) from exc
 
-    def _timeout(self, connect: float | None, read: float | None) -> aiohttp.ClientTimeout:
-        key = (connect, read)
-        timeout = self._timeouts.get(key)
-        if timeout is None:
-            if len(self._timeouts) >= 64:  # per-request timeouts of every value must not grow this forever
-                self._timeouts.clear()
-            timeout = aiohttp.ClientTimeout(
-                total=None, connect=connect, sock_connect=connect, sock_read=read, ceil_threshold=_NO_ROUNDING
-            )
-            self._timeouts[key] = timeout
-        return timeout
-
     def _tls(self) -> ssl.SSLContext:
         if self._ssl_context is None:
             self._ssl_context = httpx.create_ssl_context()
         return self._ssl_context
 
 
+async def _encoded(request: httpx.Request) -> bytes:
+    """The request as it goes on the wire: request line, httpx's headers, the body."""
+    headers = request.headers.raw
+    try:
+        body = request.content
+    except httpx.RequestNotRead:
+        # A streamed body is read whole and framed with Content-Length instead of chunks.
+        body = await request.aread()
+        headers = [(n, v) for n, v in headers if n.lower() not in (b"transfer-encoding", b"content-length")]
+        headers.append((b"Content-Length", str(len(body)).encode()))
+    lines = [request.method.encode("ascii"), b" ", request.url.raw_path, b" HTTP/1.1\r\n"]
+    for name, value in headers:
+        lines += (name, b": ", value, b"\r\n")
+    lines.append(b"\r\n")
+    head = b"".join(lines)
+    # Each line ends in CRLF and nothing else may hold CR, LF or NUL: one more would split a header in two.
+    if head.count(b"\n") != len(headers) + 2 or head.count(b"\r") != len(headers) + 2 or b"\0" in head:
+        raise httpx.LocalProtocolError("a header holds CR, LF or NUL", request=request)
+    return head + body if body else head
+
+
 class _ResponseBody(httpx.AsyncByteStream):
-    """The body of an aiohttp answer as httpx's byte stream; gives back the pool slot when done or closed.
+    """The body of an answer as httpx's byte stream; gives the connection back when done, or closes it."""
 
-    Read to the end, aiohttp returns the connection to its pool by itself; closed early, the connection is
-    dropped (its unread rest cannot be skipped safely).
-    """
-
-    def __init__(self, answer: aiohttp.ClientResponse, request: httpx.Request, slots: asyncio.Semaphore):
-        self._answer = answer
+    def __init__(
+        self,
+        transport: Http11Transport,
+        connection: _Connection,
+        key: tuple[str, str, int],
+        request: httpx.Request,
+        read: float | None,
+    ) -> None:
+        self._transport: Http11Transport | None = transport
+        self._connection = connection
+        self._key = key
         self._request = request
-        self._slots: asyncio.Semaphore | None = slots
+        self._read = read
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        content = self._answer.content
-        while True:
-            try:
-                chunk = await content.readany()
-            except _MAPPED as exc:
-                self._finish()
-                raise _httpx_error(exc, self._request) from exc
-            if not chunk:
-                self._finish()
-                return
-            yield chunk
+        connection = self._connection
+        try:
+            while True:
+                if connection.body:
+                    yield connection.take_body()
+                elif connection.complete:
+                    return
+                elif connection.broken is not None:
+                    raise connection.broken.kind(str(connection.broken), request=self._request)
+                else:
+                    try:
+                        await connection.wait(self._read)
+                    except _Broken as exc:
+                        raise exc.kind(str(exc), request=self._request) from exc
+        finally:
+            self._finish()
 
     async def aclose(self) -> None:
         self._finish()
 
     def _finish(self) -> None:
         # No await here: a cancellation can never leave the slot taken or the connection half released.
-        self._answer.release()
-        slots, self._slots = self._slots, None
-        if slots is not None:
-            slots.release()
+        transport, self._transport = self._transport, None
+        if transport is not None:
+            transport._release(self._connection, self._key)

@@ -22,7 +22,7 @@ import httpx
 import orjson
 
 from adapters.http import NoCookiesClient
-from adapters.transport import AiohttpTransport
+from adapters.transport import Http11Transport
 from auth.links import LinkSigner
 
 Json = dict[str, Any]
@@ -165,7 +165,7 @@ class Direct:
     ) -> None:
         self._http = {
             name: NoCookiesClient(
-                base_url=url, transport=AiohttpTransport(max_connections=max_connections), timeout=30
+                base_url=url, transport=Http11Transport(max_connections=max_connections), timeout=30
             )
             for name, url in urls.items()
         }

@@ -1,4 +1,4 @@
-"""``python -m bench.http_client``: CPU per upstream GET, httpx's default transport and ``AiohttpTransport``.
+"""``python -m bench.http_client``: CPU per upstream GET, httpx's default transport and ``Http11Transport``.
 
 A tiny JSON server (uvicorn, uvloop, httptools) runs in its own process, so that the CPU measured here
 (``time.process_time`` of this process) is the client's alone. Each GET goes through
@@ -23,7 +23,7 @@ import httpx
 import orjson
 
 from adapters.http import UpstreamClient
-from adapters.transport import AiohttpTransport
+from adapters.transport import Http11Transport
 from bench.processes import HOST, free_port, wait_ready
 
 # About the size of a small batch answer of the company systems.
@@ -63,7 +63,7 @@ TRANSPORTS: dict[str, Callable[[], httpx.AsyncBaseTransport]] = {
     "httpx default (httpcore)": lambda: httpx.AsyncHTTPTransport(
         limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS)
     ),
-    "AiohttpTransport": lambda: AiohttpTransport(max_connections=MAX_CONNECTIONS),
+    "Http11Transport": lambda: Http11Transport(max_connections=MAX_CONNECTIONS),
 }
 
 
@@ -143,7 +143,7 @@ def main() -> None:
     print(
         f"GET of a {len(BODY)}-byte JSON answer from uvicorn on {HOST} through UpstreamClient.get_json; "
         f"Python {sys.version.split()[0]}, httpx {version('httpx')}, httpcore {version('httpcore')}, "
-        f"aiohttp {version('aiohttp')}, uvloop client loop; median of {args.rounds} runs per cell.\n"
+        f"httptools {version('httptools')}, uvloop client loop; median of {args.rounds} runs per cell.\n"
     )
     print(table(cells))
 

@@ -1,4 +1,4 @@
-"""UpstreamClient over AiohttpTransport, against a real HTTP server on 127.0.0.1: headers, errors, pool."""
+"""UpstreamClient over Http11Transport, against a real HTTP server on 127.0.0.1: headers, errors, pool."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ import gzip
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
 import httpx
 import orjson
 import pytest
@@ -19,7 +18,7 @@ from aiohttp import web
 
 from adapters.errors import UpstreamConflict, UpstreamError, UpstreamNotFound, UpstreamUnavailable
 from adapters.http import USER_AGENT, RetryPolicy, Timeouts, UpstreamClient
-from adapters.transport import AiohttpTransport
+from adapters.transport import Http11Transport
 from tests.unit.adapter_fakes import FAST_RETRY
 
 ONCE = RetryPolicy(attempts=1)
@@ -197,7 +196,7 @@ async def test_post_arrives_with_its_body_and_idempotency_key(upstream: Upstream
 
 @pytest.mark.asyncio
 async def test_transport_adds_no_headers_of_its_own(upstream: Upstream) -> None:
-    async with httpx.AsyncClient(transport=AiohttpTransport()) as http:
+    async with httpx.AsyncClient(transport=Http11Transport()) as http:
         request = http.build_request("POST", f"{upstream.url}/echo", content=b"raw")
         for name in ("User-Agent", "Accept", "Accept-Encoding"):
             del request.headers[name]
@@ -246,10 +245,10 @@ async def test_refused_connection_is_unavailable_at_once() -> None:
     assert time.perf_counter() - started < 1.0
     assert client.calls == 3  # a GET is retried; each attempt is refused again
     assert "timed out" not in caught.value.detail
-    async with httpx.AsyncClient(transport=AiohttpTransport()) as http:
+    async with httpx.AsyncClient(transport=Http11Transport()) as http:
         with pytest.raises(httpx.ConnectError) as raw:
             await http.get(url)
-    assert isinstance(raw.value.__cause__, aiohttp.ClientConnectorError)
+    assert isinstance(raw.value.__cause__, ConnectionRefusedError)
 
 
 @pytest.mark.asyncio
@@ -274,10 +273,11 @@ async def test_upstream_slower_than_the_timeout_is_unavailable(
 @pytest.mark.asyncio
 async def test_read_timeout_is_httpx_read_timeout(upstream: Upstream) -> None:
     timeout = httpx.Timeout(5.0, read=0.1)
-    async with httpx.AsyncClient(transport=AiohttpTransport(), timeout=timeout) as http:
-        with pytest.raises(httpx.ReadTimeout) as caught:
+    async with httpx.AsyncClient(transport=Http11Transport(), timeout=timeout) as http:
+        started = time.perf_counter()
+        with pytest.raises(httpx.ReadTimeout):
             await http.get(f"{upstream.url}/slow")
-    assert isinstance(caught.value.__cause__, aiohttp.SocketTimeoutError)
+    assert 0.1 <= time.perf_counter() - started < 1.5
 
 
 @pytest.mark.asyncio
@@ -285,7 +285,7 @@ async def test_connect_that_hangs_is_a_connect_timeout() -> None:
     with full_backlog() as port:
         url = f"http://127.0.0.1:{port}"
         timeout = httpx.Timeout(5.0, connect=0.2)
-        async with httpx.AsyncClient(transport=AiohttpTransport(), timeout=timeout) as http:
+        async with httpx.AsyncClient(transport=Http11Transport(), timeout=timeout) as http:
             with pytest.raises(httpx.ConnectTimeout):
                 await http.get(url)
         async with client_of(url, timeouts=Timeouts(connect=0.2), retry=ONCE) as client:
@@ -363,7 +363,7 @@ async def test_requests_beyond_max_connections_wait_their_turn(upstream: Upstrea
 @pytest.mark.asyncio
 async def test_wait_for_a_free_connection_is_a_pool_timeout(upstream: Upstream) -> None:
     timeout = httpx.Timeout(5.0, pool=0.05)
-    async with httpx.AsyncClient(transport=AiohttpTransport(max_connections=1), timeout=timeout) as http:
+    async with httpx.AsyncClient(transport=Http11Transport(max_connections=1), timeout=timeout) as http:
         first = asyncio.create_task(http.get(f"{upstream.url}/slow", params={"seconds": "0.5"}))
         async with asyncio.timeout(2):
             await upstream.arrived.wait()
@@ -371,3 +371,148 @@ async def test_wait_for_a_free_connection_is_a_pool_timeout(upstream: Upstream) 
             await http.get(f"{upstream.url}/echo")
         assert (await first).json() == {"slow": True}
         assert (await http.get(f"{upstream.url}/echo")).status_code == 200
+
+
+# -- HTTP/1.1 on the wire, against a hand-written server -----------------------------------------------------
+
+Handler = Any  # async (reader, writer) -> None
+
+
+@asynccontextmanager
+async def raw_server(handle: Handler) -> AsyncIterator[str]:
+    """A server that answers with the bytes ``handle`` writes; yields its base URL."""
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def read_request(reader: asyncio.StreamReader) -> bytes:
+    """One request's head and its Content-Length body; b"" when the client has gone."""
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except (asyncio.IncompleteReadError, ConnectionError):
+        return b""
+    length = next(
+        (
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length")
+        ),
+        0,
+    )
+    return head + (await reader.readexactly(length) if length else b"")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("answer", "body"),
+    [
+        (b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", b"hello world"),
+        (
+            b"Connection: close\r\n\r\nuntil the end",
+            b"until the end",
+        ),  # no length: the body ends with the connection
+        (b"Content-Length: 0\r\n\r\n", b""),
+    ],
+    ids=["chunked", "close-delimited", "empty"],
+)
+async def test_bodies_framed_every_way_arrive_whole(answer: bytes, body: bytes) -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        # an interim answer first, which is skipped
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX-Kind: test\r\n" + answer)
+        await writer.drain()
+        if b"close" in answer:
+            writer.close()
+
+    async with raw_server(handle) as url, httpx.AsyncClient(transport=Http11Transport()) as http:
+        response = await http.get(f"{url}/x")
+    assert (response.status_code, response.content, response.headers["X-Kind"]) == (200, body, "test")
+    assert response.http_version == "HTTP/1.1" and response.reason_phrase == "OK"
+
+
+@pytest.mark.asyncio
+async def test_a_kept_alive_connection_closed_by_the_server_is_replaced_for_a_get_not_for_a_post() -> None:
+    served: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # Answers the first request of each connection and keeps it open, then drops it at the next request,
+        # without a byte of answer: what a server does when its keep-alive time runs out under a request.
+        first = await read_request(reader)
+        served.append(first.split(b"\r\n")[0])
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        await read_request(reader)
+        writer.close()
+
+    async with raw_server(handle) as url, httpx.AsyncClient(transport=Http11Transport()) as http:
+        assert (await http.get(f"{url}/a")).content == b"ok"
+        assert (await http.get(f"{url}/b")).content == b"ok"  # sent again, on a new connection
+        with pytest.raises(httpx.RemoteProtocolError):
+            await http.post(f"{url}/c", content=b"once")  # a POST is never sent twice
+    assert served == [b"GET /a HTTP/1.1", b"GET /b HTTP/1.1"]
+
+
+@pytest.mark.asyncio
+async def test_connection_close_answer_is_not_reused_and_head_has_no_body() -> None:
+    ports: list[int] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        ports.append(writer.get_extra_info("peername")[1])
+        while request := await read_request(reader):
+            if request.startswith(b"HEAD"):
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")  # the length a GET would get
+            else:
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+            await writer.drain()
+
+    async with raw_server(handle) as url, httpx.AsyncClient(transport=Http11Transport()) as http:
+        async with asyncio.timeout(2):
+            assert (await http.head(f"{url}/h")).headers["Content-Length"] == "1000"
+            assert (await http.get(f"{url}/a")).content == b"ok"
+            assert (await http.get(f"{url}/b")).content == b"ok"
+    assert len(ports) == 3  # neither a HEAD's connection nor one the server closes is used again
+
+
+@pytest.mark.asyncio
+async def test_an_answer_that_is_not_http_is_a_protocol_error() -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+        await writer.drain()
+
+    async with raw_server(handle) as url:
+        async with httpx.AsyncClient(transport=Http11Transport()) as http:
+            with pytest.raises(httpx.RemoteProtocolError, match=r"not an HTTP/1\.1 answer"):
+                await http.get(url)
+        async with client_of(url, retry=ONCE) as client:
+            with pytest.raises(UpstreamUnavailable, match="RemoteProtocolError"):
+                await client.get_json("/x")
+
+
+@pytest.mark.asyncio
+async def test_a_header_with_a_line_break_is_refused_before_anything_is_sent(upstream: Upstream) -> None:
+    async with httpx.AsyncClient(transport=Http11Transport()) as http:
+        for value in ("a\r\nX-Injected: 1", "a\nb", "a\rb", "a\0b"):
+            request = http.build_request("GET", f"{upstream.url}/echo", headers={"X-Note": value})
+            with pytest.raises(httpx.LocalProtocolError):
+                await http.send(request)
+        assert (await http.get(f"{upstream.url}/echo")).status_code == 200
+    assert len(upstream.seen) == 1
+
+
+@pytest.mark.asyncio
+async def test_a_download_read_slowly_is_held_back_and_arrives_whole(upstream: Upstream) -> None:
+    async with client_of(upstream.url, max_connections=1) as client:
+        download = await client.stream("/big")
+        await asyncio.sleep(0.3)  # the server has written all it could: reading paused at the high water
+        async with asyncio.timeout(5):  # reading resumes as the body is taken
+            received = b"".join([chunk async for chunk in download.chunks])
+        await download.chunks.aclose()
+        assert received == BIG
+        assert await client.get_json("/echo") == {"method": "GET", "size": 0}
+    big, after = upstream.seen
+    assert after.peer_port == big.peer_port
