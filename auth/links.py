@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from dataclasses import dataclass
 from urllib.parse import quote
+
+# What a URL carries as it is (RFC 3986's unreserved characters): ids made only of these need no quoting.
+_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]*")
+
+
+def quoted(value: str) -> str:
+    """``quote(value, safe="")``, without its cost for the usual id (``D100001``, a UUID), which needs none:
+    urllib's quoting takes a few microseconds a call, and an answer carries a link per document."""
+    return value if _UNRESERVED.fullmatch(value) else quote(value, safe="")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +41,8 @@ class LinkSigner:
         expires = int((now or time.time()) + self.ttl)
         # The expiry is digits and the signature hex; only the ids need quoting (as urlencode would, at a
         # third of its cost: an answer carries a link per document).
-        query = f"u={quote(user_id, safe='')}&exp={expires}&sig={self._sig(document_id, user_id, expires)}"
-        return f"/documents/{quote(document_id, safe='')}/download?{query}"
+        query = f"u={quoted(user_id)}&exp={expires}&sig={self._sig(document_id, user_id, expires)}"
+        return f"/documents/{quoted(document_id)}/download?{query}"
 
     def verify(self, document_id: str, user_id: str, expires: str, sig: str) -> LinkClaims | None:
         """The claims when the signature matches and the link has not expired; None otherwise."""

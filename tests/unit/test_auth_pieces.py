@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 from datetime import date, timedelta
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import pytest
 
 from auth.accounts import Account, Mandate
-from auth.links import LinkSigner
+from auth.links import LinkSigner, quoted
 from auth.passwords import hash_password, password_problems, verify_password
 from auth.principal import accesses_of
 from gateway.errors import NotFound
@@ -54,6 +54,23 @@ def test_download_link_quotes_ids_with_reserved_characters() -> None:
     query = parse_qs(url.query, strict_parsing=True)
     assert unquote(segments[2]) == document_id and query["u"] == [user_id]
     assert signer.verify(document_id, user_id, query["exp"][0], query["sig"][0]) is not None
+
+
+def test_ids_are_quoted_as_urllib_quotes_them() -> None:
+    ids = [
+        "D100001",
+        "3f2b8c1e-9d4a-4f6e-8a7b-1c2d3e4f5a6b",
+        "a.b_c~d",
+        "",
+        "D 1",
+        "ü",
+        "D/1",
+        "a%20b",
+        "x\n",
+    ]
+    ids += [f"D{chr(c)}1" for c in range(32, 127)]  # every printable ASCII character, reserved or not
+    for value in ids:
+        assert quoted(value) == quote(value, safe=""), value
 
 
 def test_global_ids_round_trip_and_reject_other_types() -> None:
