@@ -17,12 +17,14 @@ five ways, each ending exactly where graphql-core's path would:
   completion of its selection, with graphql-core's error handling;
 - a **resolver's value** whose whole selection is basic fields (a permit's list of stations) is built by its
   shape too, instead of graphql-core completing each row and each of its fields;
-- a **nullable field with a resolver** in such a selection (a permit's stations within a page of permits,
-  an invoice's document) is a *slot* of the shape: the whole value's basic fields are built first, then each
-  slot is executed by graphql-core's own ``execute_field`` (resolver, errors, completion) and the awaitable
-  ones are awaited together. A page of rows is then one walk, not graphql-core's calls per edge and node.
-  Only a nullable one: its errors null only itself, never the object around it, which is already built; and
-  a shape that refuses does so before any slot has run, so no resolver is ever called twice.
+- a **field with a resolver** in such a selection (a permit's stations within a page of permits, an
+  invoice's document, a document's download link) is a *slot* of the shape: the whole value's basic fields
+  are built first, then each slot is executed by graphql-core's own ``execute_field`` (resolver, errors,
+  completion) and the awaitable ones are awaited together. A page of rows is then one walk, not graphql-core's
+  calls per edge and node. A nullable slot may be anywhere: its errors null only itself. A non-null one only
+  in the object being completed, whose answer its error nulls: it is raised to graphql-core, which nulls that
+  object as its own completion would; deeper, it would have to null an object already built. A shape that
+  refuses does so before any slot has run, so no resolver is ever called twice.
 
 Whatever a shortcut cannot finish the same way (a null, a value its type refuses, a directive that depends
 on variables, middleware around the fields) goes down graphql-core's own path, which then answers and
@@ -294,9 +296,16 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     shape = self._shape(parent_type, field_details_list)
                     if shape is not None:
                         try:
-                            return self._built(shape, value, path, position_context)
+                            completed = self._built(shape, value, path, position_context)
                         except _Refused:
                             pass
+                        except Exception as raw_error:  # a non-null slot failed: null here, as graphql-core
+                            self.handle_field_error(raw_error, basic.type, field_details_list, path)
+                            return None
+                        else:
+                            if self.is_awaitable(completed):
+                                return self._await_completed(completed, basic.type, field_details_list, path)
+                            return completed
                     elif isinstance(basic.output, GraphQLObjectType) and _is_type(basic.output, value):
                         return self._complete_object(basic, field_details_list, path, value, position_context)
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
@@ -325,23 +334,31 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """``value``'s answer by ``shape``: ``_Refused`` before anything has run, else the answer or an
         awaitable of it. A deep shape's basic fields are all built first; only then are its slots executed,
         each by graphql-core's ``execute_field`` (its resolver, errors and completion as usual), and those
-        that return awaitables are awaited together."""
+        that return awaitables are awaited together.
+
+        A non-null slot (only in the value's own object) that fails raises its located error, here or from
+        the awaitable, for the caller to null this value, as graphql-core's completion of the object would;
+        the slots still pending are then settled in the background, as graphql-core settles them."""
         if not shape.deep:
             return shape.build(value)
         slots: list[Slot] = []
         answer = shape.build(value, path, slots)
         pending: list[Pending] = []
         execute_field = super().execute_field
-        for container, key, (parent_type, field_details_list), source, field_path in slots:
-            result = execute_field(parent_type, source, field_details_list, field_path, position_context)
-            if self.is_awaitable(result):
-                pending.append((container, key, result))
-            else:
-                container[key] = result
+        try:
+            for container, key, (parent_type, field_details_list), source, field_path in slots:
+                result = execute_field(parent_type, source, field_details_list, field_path, position_context)
+                if self.is_awaitable(result):
+                    pending.append((container, key, result))
+                else:
+                    container[key] = result
+        except Exception:
+            if pending:
+                self.settle_in_background([awaitable for _, _, awaitable in pending])
+            raise
         return self._filled(answer, pending) if pending else answer
 
     async def _filled(self, answer: Any, pending: list[Pending]) -> Any:
-        # A slot is nullable, so graphql-core's execute_field reports its errors and answers null: none raises
         if len(pending) == 1:
             container, key, awaitable = pending[0]
             container[key] = await awaitable
@@ -394,7 +411,7 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
             shape = self._kept(
                 ("value", id(return_type)),
                 field_details_list,
-                lambda: self._compile_value(return_type, field_details_list),
+                lambda: self._compile_value(return_type, field_details_list, top=True),
             )
         # the entry holds the list, so that no other object takes its id within the request
         self._values[id(field_details_list), id(return_type)] = (field_details_list, shape)
@@ -402,8 +419,15 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _kept_shape(self, parent_type: GraphQLObjectType, field_details_list: Any) -> Shape | None:
         return self._kept(
-            (parent_type.name,), field_details_list, lambda: self._compile(parent_type, field_details_list)
+            (parent_type.name,),
+            field_details_list,
+            lambda: self._compile_value_of(parent_type, field_details_list),
         )
+
+    def _compile_value_of(self, parent_type: GraphQLObjectType, field_details_list: Any) -> Shape | None:
+        """The shape of a basic field's value, the top of what it builds."""
+        basic = self._basic.get((parent_type.name, field_details_list[0].node.name.value))
+        return None if basic is None else self._compile_value(basic.type, field_details_list, top=True)
 
     def _kept(
         self, kind: tuple[Any, ...], field_details_list: Any, compile: Callable[[], Shape | None]
@@ -420,7 +444,10 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._shapes[key] = (nodes, shape)
         return shape
 
-    def _compile(self, parent_type: GraphQLObjectType, field_details_list: Any) -> Shape | None:
+    def _compile(
+        self, parent_type: GraphQLObjectType, field_details_list: Any, top: bool = False
+    ) -> Shape | None:
+        """The shape of a field of ``parent_type``; ``top``: the field is one of the value's own object."""
         first = field_details_list[0]
         name = first.node.name.value
         key = first.node.alias.value if first.node.alias else name
@@ -428,23 +455,28 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return Shape(key, "", False, None, None, None, None, typename=parent_type.name)
         basic = self._basic.get((parent_type.name, name))
         if basic is None:
-            return self._compile_slot(parent_type, name, key, field_details_list)
+            return self._compile_slot(parent_type, name, key, field_details_list, top)
         shape = self._compile_value(basic.type, field_details_list)
         return None if shape is None else replace(shape, key=key, attribute=basic.attribute)
 
     def _compile_slot(
-        self, parent_type: GraphQLObjectType, name: str, key: str, field_details_list: Any
+        self, parent_type: GraphQLObjectType, name: str, key: str, field_details_list: Any, top: bool
     ) -> Shape | None:
-        """A field with a resolver, as a slot of its parent's shape: when it is nullable, so that its errors
-        null only itself, as graphql-core reports them; a non-null one could null its parent (None)."""
+        """A field with a resolver, as a slot of its parent's shape. A nullable one anywhere: its errors null
+        only itself. A non-null one only in the value's own object (``top``), whose answer its error nulls:
+        ``_built`` raises it to the caller, as graphql-core's completion of that object would; deeper, it
+        would null an object already built (None: graphql-core's path)."""
         field = parent_type.fields.get(name)
-        if not self._basic or field is None or is_non_null_type(field.type):
+        if not self._basic or field is None or (is_non_null_type(field.type) and not top):
             return None
         slot = (parent_type, field_details_list)
         return Shape(key, "", True, None, None, None, None, slot=slot, deep=True)
 
-    def _compile_value(self, return_type: GraphQLOutputType, field_details_list: Any) -> Shape | None:
-        """The shape of a value of ``return_type`` (a list, an object or a leaf) under these fields."""
+    def _compile_value(
+        self, return_type: GraphQLOutputType, field_details_list: Any, top: bool = False
+    ) -> Shape | None:
+        """The shape of a value of ``return_type`` (a list, an object or a leaf) under these fields; ``top``:
+        the value is the one being completed (its own object may hold non-null slots)."""
         for details in field_details_list:
             if details.defer_usage is not None or details.fragment_variable_values is not None:
                 return None
@@ -458,9 +490,11 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
             row = output.of_type
             item = self._compile_type(get_nullable_type(row), not is_non_null_type(row), field_details_list)
             return None if item is None else Shape("", "", nullable, None, None, None, item, deep=item.deep)
-        return self._compile_type(output, nullable, field_details_list)
+        return self._compile_type(output, nullable, field_details_list, top)
 
-    def _compile_type(self, output: Any, nullable: bool, field_details_list: Any) -> Shape | None:
+    def _compile_type(
+        self, output: Any, nullable: bool, field_details_list: Any, top: bool = False
+    ) -> Shape | None:
         """The shape of a value of ``output`` (a leaf or an object type) under these field nodes."""
         if is_leaf_type(output):
             own_str = output.serialize in _OWN_STR
@@ -480,7 +514,7 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return None
         fields = []
         for sub_details in grouped.values():
-            sub = self._compile(output, sub_details)
+            sub = self._compile(output, sub_details, top)
             if sub is None:
                 return None
             fields.append(sub)

@@ -287,12 +287,18 @@ def test_a_shape_is_kept_per_document_and_not_used_for_a_directive_that_depends_
         fast = asyncio.run(schema.execute(ROWS, variable_values=variables))
         slow = asyncio.run(plain.execute(ROWS, variable_values=variables))
         assert fast.data == slow.data
-    # Shapes were made and kept: for Row's total, refund, tags... but not for an edge's node or spare (a Row
-    # has resolvers) nor for anyNamed (an interface).
+    # Shapes were made and kept: for Row's refund, maybeTags... and an edge's spare (its Row's resolvers are
+    # slots of the spare's own object); not for an edge's node (its anyNamed is an interface), anyNamed
+    # itself, or a total with a directive on a variable.
     kept = _SHAPES[schema._schema].items()
-    shapes = [(key[0], shape) for key, (_, shape) in kept if key[0] != "value"]
-    assert {parent for parent, shape in shapes if shape is not None} == {"Row"}
-    assert {parent for parent, shape in shapes if shape is None} == {"Row", "Edge"}
+    shapes = [(key[0], nodes[0].name.value, shape) for key, (nodes, shape) in kept if key[0] != "value"]
+    assert {parent for parent, _, shape in shapes if shape is not None} == {"Row", "Edge"}
+    assert {(parent, name) for parent, name, shape in shapes if shape is None} == {
+        ("Row", "anyNamed"),
+        ("Row", "total"),
+        ("Edge", "node"),
+    }
+    assert [shape.deep for parent, name, shape in shapes if name == "spare"] == [True]
     # ... and for the values of the resolvers whose selections are all basic (a refused list is then
     # completed row by row, each row by its own shape), not for the edges' rows, which have resolvers.
     values = {nodes[0].name.value for key, (nodes, shape) in kept if key[0] == "value" and shape}
@@ -325,12 +331,29 @@ class Doc:
             raise ValueError("no later link")
         return None if self.title == "none" else f"/l/{self.title}"
 
+    # Non-null: a failure nulls the document around it (a slot of the document's own shape only).
+    @strawberry.field
+    def must_link(self) -> str:
+        CALLS.append(f"must_link {self.title}")
+        if self.title == "must-bad":
+            raise ValueError("no must link")
+        return f"/m/{self.title}"
+
+    @strawberry.field
+    async def later_must(self) -> str:
+        CALLS.append(f"later_must {self.title}")
+        await asyncio.sleep(0)
+        if self.title == "late-must-bad":
+            raise ValueError("no later must")
+        return f"/lm/{self.title}"
+
 
 @strawberry.type
 class Item:
     number: str
     total: Amount
     doc_title: strawberry.Private[str | None]
+    attachment: Doc | None = None  # a basic field
 
     @strawberry.field
     async def doc(self) -> Doc | None:
@@ -368,9 +391,13 @@ class Page:
     edges: list[ItemEdge]
 
 
-def item(number: Any, doc_title: str | None = "t", total: Any = None) -> ItemEdge:
+def item(
+    number: Any, doc_title: str | None = "t", total: Any = None, attached: str | None = None
+) -> ItemEdge:
     amount = total if total is not None else Amount(value=Decimal("1"), currency="EUR")
-    return ItemEdge(cursor=f"c-{number}", node=Item(number=number, total=amount, doc_title=doc_title))
+    attachment = None if attached is None else Doc(title=attached)
+    node = Item(number=number, total=amount, doc_title=doc_title, attachment=attachment)
+    return ItemEdge(cursor=f"c-{number}", node=node)
 
 
 @strawberry.type
@@ -378,9 +405,11 @@ class SlotsQuery:
     @strawberry.field
     def page(self) -> Page:
         # documents that fail (sync, async, their parent's resolver), a null document, a size its type
-        # refuses: each nulls only its own field
+        # refuses: each nulls only its own field; a document's non-null field that fails (sync, async)
+        # nulls the document
         rows = [item("a1"), item("a2", "bad"), item("a3", "late-bad"), item("a4", "boom"), item("a5", None)]
-        return Page(total_count=len(rows), edges=[*rows, item("odd", "none")])
+        failing = [item("m1", "must-bad"), item("m2", "late-must-bad")]
+        return Page(total_count=len(rows), edges=[*rows, item("odd", "none"), *failing])
 
     @strawberry.field
     async def broken_page(self) -> Page | None:
@@ -390,7 +419,14 @@ class SlotsQuery:
 
     @strawberry.field
     def strict_page(self) -> Page:
-        return Page(total_count=1, edges=[item("s1")])
+        # ``must`` keeps a row from a shape; its attachment (a basic field) has one of its own, whose
+        # non-null fields' failures null the attachment
+        edges = [
+            item("s1", attached="ok"),
+            item("s2", attached="must-bad"),
+            item("s3", attached="late-must-bad"),
+        ]
+        return Page(total_count=3, edges=edges)
 
 
 SLOTS = """
@@ -399,11 +435,13 @@ SLOTS = """
     totalCount
     edges {
       cursor
-      node { number size total { value } doc { title link laterLink } parts { label } }
+      node { number size total { value } doc { title link laterLink mustLink laterMust } parts { label } }
     }
   }
   brokenPage { edges { node { size number doc { title link } } } }
-  strictPage { edges { node { number must doc { title } } } }
+  strictPage {
+    edges { node { number must doc { title } attachment { title laterLink mustLink laterMust } } }
+  }
 }
 """
 
@@ -430,6 +468,10 @@ def test_slots_give_the_same_data_errors_and_resolver_calls_as_graphql_core() ->
         ("page", "edges", 2, "node", "doc", "laterLink"),
         ("page", "edges", 3, "node", "doc"),
         ("page", "edges", 5, "node", "size"),
+        ("page", "edges", 6, "node", "doc", "mustLink"),
+        ("page", "edges", 7, "node", "doc", "laterMust"),
+        ("strictPage", "edges", 1, "node", "attachment", "mustLink"),
+        ("strictPage", "edges", 2, "node", "attachment", "laterMust"),
         ("brokenPage", "edges", 1, "node", "number"),
         ("brokenPage", "edges", 1, "node", "size"),  # len(None)
     } == paths
@@ -440,16 +482,30 @@ def test_slots_give_the_same_data_errors_and_resolver_calls_as_graphql_core() ->
             "number": "a1",
             "size": 2,
             "total": {"value": "1"},
-            "doc": {"title": "t", "link": "/d/t", "laterLink": "/l/t"},
+            "doc": {
+                "title": "t",
+                "link": "/d/t",
+                "laterLink": "/l/t",
+                "mustLink": "/m/t",
+                "laterMust": "/lm/t",
+            },
             "parts": [{"label": "a1"}],
         },
     }
     assert list(edges[0]["node"]) == ["number", "size", "total", "doc", "parts"]  # the selection's order
     assert edges[4]["node"]["doc"] is None and edges[5]["node"]["doc"]["laterLink"] is None
+    assert edges[6]["node"]["doc"] is None and edges[7]["node"]["doc"] is None
+    strict = [edge["node"]["attachment"] for edge in plain["data"]["strictPage"]["edges"]]
+    assert strict == [
+        {"title": "ok", "laterLink": "/l/ok", "mustLink": "/m/ok", "laterMust": "/lm/ok"},
+        None,
+        None,
+    ]
     assert plain["data"]["brokenPage"] is None
     # Which selections became deep shapes: the page (its rows' documents and sizes are slots), the broken
-    # page (refused at run time, then graphql-core's), not the strict page (``must`` is non-null)
+    # page (refused at run time, then graphql-core's), a document (its non-null fields are slots of its own
+    # object) and an attachment; not the strict page (``must`` is non-null, in a row, not the page's object)
     kept = _SHAPES[fast_schema._schema].items()
     deep = {nodes[0].name.value for key, (nodes, shape) in kept if shape is not None and shape.deep}
-    assert {"page", "brokenPage", "doc"} <= deep
+    assert {"page", "brokenPage", "doc", "attachment"} <= deep
     assert "strictPage" not in deep
