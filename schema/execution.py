@@ -160,8 +160,8 @@ class Shape:
     item: Shape | None  # a list: the shape of its items (attribute unused)
     typename: str | None = None  # ``__typename`` of an object type: that name
     own_str: bool = False  # a String or an ID: a ``str`` is its own answer, as graphql-core serialises it
-    # A slot: a nullable field with a resolver, executed by graphql-core's ``execute_field`` once the basic
-    # fields around it are built (its parent type and field details, as collected for this document).
+    # A slot: a field with a resolver, executed by graphql-core's ``execute_field`` once the basic fields
+    # around it are built (its parent type and field details, as collected for this document).
     slot: tuple[GraphQLObjectType, Any] | None = None
     deep: bool = False  # this shape or one below it has a slot: built with paths, slots listed
 
