@@ -73,6 +73,10 @@ class _Broken(Exception):
         self.before_answer = before_answer  # no byte of the answer had arrived
 
 
+class _Unsolicited(Exception):
+    """An answer the server sent though none was asked for."""
+
+
 class _Connection(asyncio.Protocol):
     """One TCP (or TLS) connection to an upstream: sends a request, parses its answer with llhttp."""
 
@@ -185,6 +189,12 @@ class _Connection(asyncio.Protocol):
         return b"content-length" not in names and b"transfer-encoding" not in names
 
     # llhttp's callbacks
+
+    def on_message_begin(self) -> None:
+        if self.complete:
+            # More after the answer, or bytes while idle: nobody asked for it. Raising stops llhttp before it
+            # touches the answer already handed on; the connection is then closed, never reused.
+            raise _Unsolicited
 
     def on_status(self, status: bytes) -> None:
         self.reason += status

@@ -516,3 +516,24 @@ async def test_a_download_read_slowly_is_held_back_and_arrives_whole(upstream: U
         assert await client.get_json("/echo") == {"method": "GET", "size": 0}
     big, after = upstream.seen
     assert after.peer_port == big.peer_port
+
+
+@pytest.mark.asyncio
+async def test_an_answer_nobody_asked_for_closes_the_connection_and_leaves_the_answer_alone() -> None:
+    ports: list[int] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        ports.append(writer.get_extra_info("peername")[1])
+        while await read_request(reader):
+            # the answer, then a second one in the same write
+            writer.write(b"HTTP/1.1 200 OK\r\nX-Part: one\r\nContent-Length: 2\r\n\r\nok")
+            writer.write(b"HTTP/1.1 500 Oops\r\nX-Part: two\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+
+    async with raw_server(handle) as url, httpx.AsyncClient(transport=Http11Transport()) as http:
+        first = await http.get(f"{url}/a")
+        second = await http.get(f"{url}/b")
+    for response in (first, second):
+        assert (response.status_code, response.content) == (200, b"ok")
+        assert response.headers.get_list("X-Part") == ["one"]
+    assert len(ports) == 2  # the first connection was not used again
