@@ -66,8 +66,10 @@ class RateLimits:
         limit, window = self.per_bank.get(bank_id, self.default)
         now = time.time() if now is None else now
         current = int(now // window)
-        count = await self.store.incr(f"rate:{bank_id}:{current}", ttl=2 * window)
-        previous = int(await self.store.get(f"rate:{bank_id}:{current - 1}") or 0)
+        count, before = await self.store.incr_and_get(
+            f"rate:{bank_id}:{current}", 2 * window, f"rate:{bank_id}:{current - 1}"
+        )
+        previous = int(before or 0)
         elapsed = (now % window) / window
         if previous * (1 - elapsed) + count <= limit:
             return None

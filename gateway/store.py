@@ -35,6 +35,10 @@ class Store(Protocol):
         """Add one and return the new count; the time to live starts with the first increment."""
         ...
 
+    async def incr_and_get(self, key: str, ttl: int, other: str) -> tuple[int, str | None]:
+        """``incr(key, ttl)`` and ``get(other)`` in one step (a rate limit's window and the one before)."""
+        ...
+
     async def ttl(self, key: str) -> int | None: ...
 
     async def set_add(self, key: str, member: str, ttl: int) -> None: ...
@@ -101,6 +105,9 @@ class MemoryStore:
         self._values[key] = (str(count), expires)
         return count
 
+    async def incr_and_get(self, key: str, ttl: int, other: str) -> tuple[int, str | None]:
+        return await self.incr(key, ttl), await self.get(other)
+
     async def ttl(self, key: str) -> int | None:
         if self._live(key) is None:
             return None
@@ -129,12 +136,23 @@ class MemoryStore:
         self._values.clear()
 
 
+# INCR with the time to live set by the first increment (EXPIRE NX: Redis 7), then GET of another key: one
+# command and one answer, where a MULTI/EXEC pipeline and a GET took two round trips and five answers.
+_INCR_AND_GET = """
+local count = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1], 'NX')
+return {count, redis.call('GET', KEYS[2])}
+"""
+
+
 class RedisStore:
     """Redis through redis-py's asyncio client; keys are prefixed so that a database can be shared."""
 
     def __init__(self, url: str, prefix: str = "gw:") -> None:
         self._redis = aioredis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
         self._prefix = prefix
+        # Sent by its SHA1 (EVALSHA); redis-py loads it again when the server has forgotten it.
+        self._incr_and_get = self._redis.register_script(_INCR_AND_GET)
 
     def _k(self, key: str) -> str:
         return self._prefix + key
@@ -165,6 +183,10 @@ class RedisStore:
             pipe.expire(self._k(key), ttl, nx=True)
             count, _ = await pipe.execute()
         return int(count)
+
+    async def incr_and_get(self, key: str, ttl: int, other: str) -> tuple[int, str | None]:
+        count, value = await self._incr_and_get(keys=[self._k(key), self._k(other)], args=[ttl])
+        return int(count), value if value is None else str(value)
 
     async def ttl(self, key: str) -> int | None:
         remaining = int(await self._redis.ttl(self._k(key)))

@@ -38,6 +38,15 @@ async def test_incr_keeps_the_first_expiry(store: Store) -> None:
     assert remaining is not None and remaining > 50
 
 
+async def test_incr_and_get_counts_reads_the_other_and_keeps_the_first_expiry(store: Store) -> None:
+    assert await store.incr_and_get("window:2", 100, "window:1") == (1, None)
+    await store.put("window:1", "7", ttl=60)
+    assert await store.incr_and_get("window:2", 1, "window:1") == (2, "7")
+    remaining = await store.ttl("window:2")
+    assert remaining is not None and remaining > 50
+    assert await store.get("window:2") == "2"
+
+
 async def test_keys_expire(store: Store) -> None:
     await store.put("short", "v", ttl=1)
     await asyncio.sleep(1.1)
