@@ -6,7 +6,7 @@ import asyncio
 import gzip
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -375,7 +375,7 @@ async def test_wait_for_a_free_connection_is_a_pool_timeout(upstream: Upstream) 
 
 # -- HTTP/1.1 on the wire, against a hand-written server -----------------------------------------------------
 
-Handler = Any  # async (reader, writer) -> None
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
 @asynccontextmanager
