@@ -136,12 +136,16 @@ class MemoryStore:
         self._values.clear()
 
 
-# INCR with the time to live set by the first increment (EXPIRE NX: Redis 7), then GET of another key: one
-# command and one answer, where a MULTI/EXEC pipeline and a GET took two round trips and five answers.
-_INCR_AND_GET = """
+# INCR with the time to live set by the first increment (EXPIRE NX: Redis 7) and, given a second key, GET of
+# it: one command and one answer, where a MULTI/EXEC pipeline (and a GET) took three answers (and a round
+# trip) more. A script runs whole, so the count and its expiry are set together.
+_COUNT = """
 local count = redis.call('INCR', KEYS[1])
 redis.call('EXPIRE', KEYS[1], ARGV[1], 'NX')
-return {count, redis.call('GET', KEYS[2])}
+if KEYS[2] then
+  return {count, redis.call('GET', KEYS[2])}
+end
+return {count}
 """
 
 
@@ -152,7 +156,7 @@ class RedisStore:
         self._redis = aioredis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
         self._prefix = prefix
         # Sent by its SHA1 (EVALSHA); redis-py loads it again when the server has forgotten it.
-        self._incr_and_get = self._redis.register_script(_INCR_AND_GET)
+        self._count = self._redis.register_script(_COUNT)
 
     def _k(self, key: str) -> str:
         return self._prefix + key
@@ -178,14 +182,11 @@ class RedisStore:
         return value if value is None else str(value)
 
     async def incr(self, key: str, ttl: int) -> int:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(self._k(key))
-            pipe.expire(self._k(key), ttl, nx=True)
-            count, _ = await pipe.execute()
+        [count] = await self._count(keys=[self._k(key)], args=[ttl])
         return int(count)
 
     async def incr_and_get(self, key: str, ttl: int, other: str) -> tuple[int, str | None]:
-        count, value = await self._incr_and_get(keys=[self._k(key), self._k(other)], args=[ttl])
+        count, value = await self._count(keys=[self._k(key), self._k(other)], args=[ttl])
         return int(count), value if value is None else str(value)
 
     async def ttl(self, key: str) -> int | None:
