@@ -4,12 +4,21 @@ A bank gets a token by the client-credentials grant (scope ``settlement:read``) 
 token. It is accepted when it is an access token (``typ: at+jwt``, so an ID token with the same audience
 never passes), signed by the broker's current keys, from the broker, for the gateway, unexpired, issued to a
 registered bank, and carrying the scope.
+
+A bank sends the same token for its whole life (minutes), and checking its signature is most of the CPU of
+a settlement query. So an accepted token is remembered with its bank and expiry and the key set that
+accepted it: it is accepted again without a second check until it expires, and checked afresh once the key
+set is fetched again (a rotation, or its ``ttl``), just as a key dropped from the set stops working now.
+Only accepted tokens are remembered, at most ``remembered`` of them, so forged ones cost a check each as
+before and cannot fill the memory.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
+
+from joserfc.jwk import KeySet
 
 from auth.jwt import InvalidJwt, RemoteKeys, verify
 from gateway.store import Store
@@ -18,14 +27,43 @@ SETTLEMENT_SCOPE = "settlement:read"
 
 
 class BankTokens:
-    def __init__(self, keys: RemoteKeys, *, issuer: str, audience: str, banks: Iterable[str]) -> None:
+    def __init__(
+        self,
+        keys: RemoteKeys,
+        *,
+        issuer: str,
+        audience: str,
+        banks: Iterable[str],
+        remembered: int = 1024,
+    ) -> None:
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
         self.banks = frozenset(banks)
+        self.remembered = remembered
+        # token → (bank id, its exp, the key set that accepted it), oldest first
+        self._accepted: dict[str, tuple[str, float, KeySet]] = {}
 
     async def bank_of(self, token: str) -> str:
         """The bank id the token was issued to; ``InvalidJwt`` for anything not acceptable."""
+        known = self._accepted.get(token)
+        if known is not None:
+            bank_id, expires, accepted_by = known
+            if time.time() < expires and self.keys.current() is accepted_by:
+                return bank_id
+            del self._accepted[token]
+        before = self.keys.current() or await self.keys.get()
+        bank_id, expires = await self._check(token)
+        keys = self.keys.current()
+        # Remembered only when no fetch came between: then ``keys`` is surely the set that accepted it.
+        if keys is not None and keys is before:
+            if len(self._accepted) >= self.remembered:
+                del self._accepted[next(iter(self._accepted))]
+            self._accepted[token] = (bank_id, expires, keys)
+        return bank_id
+
+    async def _check(self, token: str) -> tuple[str, float]:
+        """The bank id and expiry of a token, checked in full."""
         claims = await verify(
             token,
             self.keys,
@@ -39,7 +77,7 @@ class BankTokens:
             raise InvalidJwt(f"not a registered bank: {bank_id!r}")
         if SETTLEMENT_SCOPE not in str(claims.get("scope", "")).split():
             raise InvalidJwt(f"the token lacks the scope {SETTLEMENT_SCOPE}")
-        return bank_id
+        return bank_id, float(claims["exp"])
 
 
 def looks_like_jwt(token: str) -> bool:

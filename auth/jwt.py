@@ -49,6 +49,12 @@ class RemoteKeys:
             assert self._keys is not None
             return self._keys
 
+    def current(self) -> KeySet | None:
+        """The set held now if it is within its ``ttl``, else None; never fetches, never waits."""
+        if self._keys is None or time.monotonic() - self._fetched > self.ttl:
+            return None
+        return self._keys
+
 
 def unverified_claims(token: str) -> dict[str, Any]:
     """The payload without any check: only to pick whose keys to verify with."""
