@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
@@ -115,49 +116,85 @@ class ListByParentLoader(DataLoader[str, Sequence[R]], Generic[R]):
 class Loaders:
     """The loaders of one request. Created fresh per request, so nothing leaks between callers.
 
+    Each loader is made when a resolver first asks for it: most requests need two or three of them.
     ``batch=False`` sends one upstream call per key: the benchmarks' ``naive`` baseline, never production.
     """
 
     def __init__(
         self, billing: BillingPort, permits: PermitsPort, documents: DocumentsPort, *, batch: bool = True
     ) -> None:
-        def by_id(fetch: Callable[[Sequence[str]], Awaitable[Mapping[str, Any]]]) -> ByIdLoader[Any]:
-            return ByIdLoader(fetch, batch)
+        self._billing = billing
+        self._permits = permits
+        self._documents = documents
+        self._batch = batch
 
-        def pages(fetch: Callable[..., Awaitable[Mapping[str, Page[Any]]]], prime: ByIdLoader[Any]) -> Any:
-            return PageByOwnerLoader(fetch, prime, _id, batch)
+    def _by_id(self, fetch: Callable[[Sequence[str]], Awaitable[Mapping[str, R]]]) -> ByIdLoader[R]:
+        return ByIdLoader(fetch, self._batch)
 
-        self.client_by_id: ByIdLoader[ClientRecord] = by_id(billing.clients_by_ids)
-        self.invoice_by_id: ByIdLoader[InvoiceRecord] = by_id(billing.invoices_by_ids)
-        self.payment_by_id: ByIdLoader[PaymentRecord] = by_id(billing.payments_by_ids)
-        self.balance_by_client_id: ByIdLoader[BalanceRecord] = by_id(billing.balances)
-        self.invoices_by_client_id: PageByOwnerLoader[InvoiceRecord] = pages(
-            billing.invoice_pages, self.invoice_by_id
-        )
-        self.payments_by_client_id: PageByOwnerLoader[PaymentRecord] = pages(
-            billing.payment_pages, self.payment_by_id
-        )
+    def _pages(
+        self, fetch: Callable[..., Awaitable[Mapping[str, Page[R]]]], prime: ByIdLoader[R]
+    ) -> PageByOwnerLoader[R]:
+        return PageByOwnerLoader(fetch, prime, _id, self._batch)
 
-        self.permit_by_id: ByIdLoader[PermitRecord] = by_id(permits.permits_by_ids)
-        self.station_by_id: ByIdLoader[StationRecord] = by_id(permits.stations_by_ids)
-        self.application_by_id: ByIdLoader[ApplicationRecord] = by_id(permits.applications_by_ids)
-        self.permits_by_holder_id: PageByOwnerLoader[PermitRecord] = pages(
-            permits.permit_pages, self.permit_by_id
-        )
-        self.stations_by_permit_id: ListByParentLoader[StationRecord] = ListByParentLoader(
-            permits.stations_by_permit_ids, batch
-        )
-        self.applications_by_client_id: PageByOwnerLoader[ApplicationRecord] = pages(
-            permits.application_pages, self.application_by_id
-        )
+    @cached_property
+    def client_by_id(self) -> ByIdLoader[ClientRecord]:
+        return self._by_id(self._billing.clients_by_ids)
 
-        self.document_by_id: ByIdLoader[DocumentRecord] = by_id(documents.documents_by_ids)
-        self.documents_by_owner_id: PageByOwnerLoader[DocumentRecord] = pages(
-            documents.document_pages, self.document_by_id
-        )
-        self.documents_by_permit_id: ListByParentLoader[DocumentRecord] = ListByParentLoader(
-            documents.documents_by_permit_ids, batch
-        )
+    @cached_property
+    def invoice_by_id(self) -> ByIdLoader[InvoiceRecord]:
+        return self._by_id(self._billing.invoices_by_ids)
+
+    @cached_property
+    def payment_by_id(self) -> ByIdLoader[PaymentRecord]:
+        return self._by_id(self._billing.payments_by_ids)
+
+    @cached_property
+    def balance_by_client_id(self) -> ByIdLoader[BalanceRecord]:
+        return self._by_id(self._billing.balances)
+
+    @cached_property
+    def invoices_by_client_id(self) -> PageByOwnerLoader[InvoiceRecord]:
+        return self._pages(self._billing.invoice_pages, self.invoice_by_id)
+
+    @cached_property
+    def payments_by_client_id(self) -> PageByOwnerLoader[PaymentRecord]:
+        return self._pages(self._billing.payment_pages, self.payment_by_id)
+
+    @cached_property
+    def permit_by_id(self) -> ByIdLoader[PermitRecord]:
+        return self._by_id(self._permits.permits_by_ids)
+
+    @cached_property
+    def station_by_id(self) -> ByIdLoader[StationRecord]:
+        return self._by_id(self._permits.stations_by_ids)
+
+    @cached_property
+    def application_by_id(self) -> ByIdLoader[ApplicationRecord]:
+        return self._by_id(self._permits.applications_by_ids)
+
+    @cached_property
+    def permits_by_holder_id(self) -> PageByOwnerLoader[PermitRecord]:
+        return self._pages(self._permits.permit_pages, self.permit_by_id)
+
+    @cached_property
+    def stations_by_permit_id(self) -> ListByParentLoader[StationRecord]:
+        return ListByParentLoader(self._permits.stations_by_permit_ids, self._batch)
+
+    @cached_property
+    def applications_by_client_id(self) -> PageByOwnerLoader[ApplicationRecord]:
+        return self._pages(self._permits.application_pages, self.application_by_id)
+
+    @cached_property
+    def document_by_id(self) -> ByIdLoader[DocumentRecord]:
+        return self._by_id(self._documents.documents_by_ids)
+
+    @cached_property
+    def documents_by_owner_id(self) -> PageByOwnerLoader[DocumentRecord]:
+        return self._pages(self._documents.document_pages, self.document_by_id)
+
+    @cached_property
+    def documents_by_permit_id(self) -> ListByParentLoader[DocumentRecord]:
+        return ListByParentLoader(self._documents.documents_by_permit_ids, self._batch)
 
 
 def _id(record: Any) -> str:
