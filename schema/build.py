@@ -13,13 +13,12 @@ from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.types import ExecutionContext
 
+from schema.documents_cache import DocumentCache, Documents
 from schema.errors import is_expected
 from schema.execution import ShortcutExecutionContext
 from schema.guards import OperationGuards
@@ -60,12 +59,12 @@ def create_schema(
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
     ]
     # Factories, not instances: an extension holds the execution context, so each request needs its own.
-    # The parse and validation caches live at module level inside Strawberry and are shared all the same.
+    # The parse and validation caches are the schema's, shared all the same.
+    documents = Documents(_CACHE_SIZE)
     extensions: list[Callable[[], SchemaExtension]] = [
         OperationGuards,
         partial(MaxTokensLimiter, max_token_count=max_tokens),
-        partial(ParserCache, maxsize=_CACHE_SIZE),
-        partial(ValidationCache, maxsize=_CACHE_SIZE),
+        partial(DocumentCache, documents),
         partial(AddValidationRules, limits),
     ]
     if not introspection:

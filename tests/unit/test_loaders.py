@@ -31,7 +31,7 @@ def loaders_of(permits: Permits) -> Loaders:
     return Loaders(SimpleNamespace(), permits, SimpleNamespace())  # type: ignore[arg-type]
 
 
-def test_no_loader_is_made_before_a_resolver_asks_for_it() -> None:
+async def test_no_loader_is_made_before_a_resolver_asks_for_it() -> None:
     loaders = loaders_of(Permits())
     assert not [name for name in vars(loaders) if not name.startswith("_")]
     first = loaders.permit_by_id
