@@ -24,9 +24,9 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from bench.compare import SCENARIOS
-from bench.load import drive, graphql_caller
+from bench.load import Token, drive, graphql_caller
 from bench.processes import HOST, Sandbox, free_port, gateway_environment, prepare_database
+from bench.scenarios import ALL_SCENARIOS as SCENARIOS
 from bench.scenarios import login, prepare
 
 
@@ -43,10 +43,11 @@ async def count(
     try:
         for name in scenarios:
 
-            def prepared(name: str = name) -> tuple[list[bytes], str]:
+            def prepared(name: str = name) -> tuple[list[bytes], Token]:
                 with httpx.Client(base_url=f"http://{HOST}:{port}", timeout=120) as client:
                     scenario = prepare(client, name, sandbox_url=sandbox.url)
-                    return scenario.bodies(), login(client, scenario.email, scenario.password)
+                    token = scenario.token or login(client, scenario.email, scenario.password)
+                    return scenario.bodies(), token
 
             bodies, token = await asyncio.to_thread(prepared)
             callers = graphql_caller(HOST, port, token, bodies, lambda answer: None)
