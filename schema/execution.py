@@ -34,8 +34,10 @@ reports it as usual; so answers and errors are the same, only cheaper (``tests/u
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from typing import Any, cast
 from weakref import WeakKeyDictionary
 
@@ -164,6 +166,12 @@ class Shape:
     # around it are built (its parent type and field details, as collected for this document).
     slot: tuple[GraphQLObjectType, Any] | None = None
     deep: bool = False  # this shape or one below it has a slot: built with paths, slots listed
+    # A shallow shape's ``build`` written out as a Python function (``_builder``); None for a deep one.
+    fast: Callable[[Any], Any] | None = dataclass_field(init=False, default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.deep and self.typename is None:
+            object.__setattr__(self, "fast", _builder(self))
 
     def build(self, value: Any, path: Path | None = None, slots: list[Slot] | None = None) -> Any:
         """The answer for ``value``; ``_Refused`` when graphql-core would answer differently (an error).
@@ -181,7 +189,9 @@ class Shape:
             if not isinstance(value, list | tuple):
                 raise _Refused
             item = self.item
-            if slots is None or not item.deep:
+            if item.fast is not None:
+                return list(map(item.fast, value))
+            if slots is None:
                 return [item.build(row) for row in value]
             return [item.build(row, Path(path, index, None), slots) for index, row in enumerate(value)]
         object_type = self.object_type
@@ -205,7 +215,9 @@ class Shape:
                 raise _Refused
             elif field.serialize is not None and field_value is not None:
                 answer[field.key] = _serialized(field.serialize, field_value)
-            elif field.deep and slots is not None and object_type is not None:
+            elif field.fast is not None:
+                answer[field.key] = field.fast(field_value)
+            elif slots is not None and object_type is not None:
                 answer[field.key] = field.build(field_value, Path(path, field.key, object_type.name), slots)
             else:
                 answer[field.key] = field.build(field_value)
@@ -228,6 +240,64 @@ def _serialized(serialize: Callable[[Any], Any], value: Any) -> Any:
     if serialized is None or serialized is Undefined:
         raise _Refused
     return serialized
+
+
+def _refuse() -> Any:
+    raise _Refused
+
+
+def _builder(shape: Shape) -> Callable[[Any], Any]:
+    """``shape.build`` for a shallow shape, written out: its fields read and answered in straight lines, no
+    loop over them and no test of what kind each is (a page of stations is most of a large answer).
+
+    It refuses where ``build`` refuses: a null where the type has none, a missing attribute, a value its type
+    refuses; anything else a read raises goes up as from ``build``."""
+    names: dict[str, Any] = {"_Refused": _Refused, "_refuse": _refuse, "_serialized": _serialized}
+    lines = [
+        "def build(value):",
+        f"    if value is None: {'return None' if shape.nullable else 'raise _Refused'}",
+    ]
+    if shape.serialize is not None:
+        names["serialize"] = shape.serialize
+        if shape.own_str:
+            lines.append("    if type(value) is str: return value")
+        lines.append("    return _serialized(serialize, value)")
+    elif shape.item is not None:
+        names["item"] = shape.item.fast
+        lines += [
+            "    if not isinstance(value, (list, tuple)): raise _Refused",
+            "    return list(map(item, value))",
+        ]
+    else:
+        if shape.object_type is not None and shape.object_type.is_type_of is not None:
+            names["_is_type"], names["object_type"] = _is_type, shape.object_type
+            lines.append("    if not _is_type(object_type, value): raise _Refused")
+        reads, entries = [], []
+        for n, sub in enumerate(shape.fields or ()):
+            if sub.typename is not None:
+                entries.append(f"{sub.key!r}: {sub.typename!r}")
+                continue
+            if not sub.attribute.isidentifier() or keyword.iskeyword(sub.attribute):
+                names[f"attribute{n}"] = sub.attribute
+                reads.append(f"        v{n} = getattr(value, attribute{n})")
+            else:
+                reads.append(f"        v{n} = value.{sub.attribute}")
+            if sub.serialize is not None:
+                names[f"serialize{n}"] = sub.serialize
+                leaf = f"_serialized(serialize{n}, v{n})"
+                none = "None" if sub.nullable else "_refuse()"
+                answer = f"{none} if v{n} is None else {leaf}"
+                if sub.own_str:
+                    answer = f"v{n} if type(v{n}) is str else ({answer})"
+            else:
+                names[f"build{n}"] = sub.fast
+                answer = f"build{n}(v{n})"
+            entries.append(f"{sub.key!r}: {answer}")
+        if reads:
+            lines += ["    try:", *reads, "    except AttributeError:", "        raise _Refused from None"]
+        lines.append("    return {" + ", ".join(entries) + "}")
+    exec("\n".join(lines), names)  # noqa: S102 (the text is made here from names and keys GraphQL allows)
+    return cast(Callable[[Any], Any], names["build"])
 
 
 def _plain(selection_set: SelectionSetNode | None, fragments: dict[str, Any], seen: set[str]) -> bool:
@@ -339,8 +409,8 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         A non-null slot (only in the value's own object) that fails raises its located error, here or from
         the awaitable, for the caller to null this value, as graphql-core's completion of the object would;
         the slots still pending are then settled in the background, as graphql-core settles them."""
-        if not shape.deep:
-            return shape.build(value)
+        if shape.fast is not None:
+            return shape.fast(value)
         slots: list[Slot] = []
         answer = shape.build(value, path, slots)
         pending: list[Pending] = []

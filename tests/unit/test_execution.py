@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -149,6 +150,12 @@ class Row:
         return self.total
 
 
+@dataclass
+class LookAlike:
+    label: str
+    weight: int
+
+
 @strawberry.type
 class Edge:
     node: Row
@@ -194,7 +201,10 @@ class RowsQuery:
         wrong: list[Any] = [Tag(label="m", weight="heavy"), Amount(value=Decimal("1"), currency="EUR")]  # type: ignore[arg-type]
         # Strings that are not str: graphql-core's serialiser turns them into strings.
         odd: list[Any] = [Tag(label=5, weight=2), Tag(label=True, weight=3)]  # type: ignore[arg-type]
-        return [Tag(label="l", weight=1), *wrong, *odd, None]
+        # A look-alike of another type (Tag's type check refuses it), a Tag that lacks a field's attribute.
+        half = Tag(label="h", weight=9)
+        del half.weight
+        return [Tag(label="l", weight=1), *wrong, *odd, LookAlike(label="f", weight=1), half, None]
 
     @strawberry.field
     def no_tags(self) -> list[Tag] | None:
@@ -269,10 +279,15 @@ def test_objects_and_lists_give_the_same_data_and_errors_as_graphql_core(with_ta
     assert good["node"]["laterParts"] == [None, {"label": "c"}]
     assert good["node"]["best"] == {"value": "1.10", "currency": "EUR"}
     odd = [{"label": "5", "weight": 2}, {"label": "true", "weight": 3}]
-    assert plain["data"]["looseTags"] == [{"label": "l", "weight": 1}, None, None, *odd, None]
-    assert {("looseTags", 1, "weight"), ("looseTags", 2), ("noTags",), ("lateAmount", "currency")} <= set(
-        paths
-    )
+    assert plain["data"]["looseTags"] == [{"label": "l", "weight": 1}, None, None, *odd, None, None, None]
+    assert {
+        ("looseTags", 1, "weight"),
+        ("looseTags", 2),
+        ("looseTags", 5),
+        ("looseTags", 6, "weight"),
+        ("noTags",),
+        ("lateAmount", "currency"),
+    } <= set(paths)
     assert plain["data"]["noTags"] is None and plain["data"]["lateAmount"] is None
 
 
