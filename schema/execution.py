@@ -10,9 +10,9 @@ five ways, each ending exactly where graphql-core's path would:
 - a basic **leaf** is read with ``getattr`` and serialised by its scalar or enum type (a Strawberry enum by a
   table of its members' names);
 - a basic field whose whole selection is basic fields (a ``Money``, ``pageInfo``, a list of assignments) is
-  built as plain dicts and lists by a ``Shape`` worked out once per query document (its leaves in one loop, a
-  ``str`` String or ID as itself); nothing in such a subtree has a resolver, so building it has no effect but
-  its result;
+  built as plain dicts and lists by a ``Shape`` worked out once per query document (by a Python function
+  written out for the shape when it is made, a ``str`` String or ID as itself); nothing in such a subtree has
+  a resolver, so building it has no effect but its result;
 - any other basic **object** field (an edge's ``node``) is read with ``getattr`` and handed to graphql-core's
   completion of its selection, with graphql-core's error handling;
 - a **resolver's value** whose whole selection is basic fields (a permit's list of stations) is built by its
