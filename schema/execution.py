@@ -173,29 +173,25 @@ class Shape:
         if not self.deep and self.typename is None:
             object.__setattr__(self, "fast", _builder(self))
 
-    def build(self, value: Any, path: Path | None = None, slots: list[Slot] | None = None) -> Any:
-        """The answer for ``value``; ``_Refused`` when graphql-core would answer differently (an error).
-
-        A deep shape is given the value's ``path`` and a list, to which it adds its slots (left ``None``
-        in the answer), in the order graphql-core would execute them; a shallow one needs neither.
+    def build(self, value: Any, path: Path, slots: list[Slot]) -> Any:
+        """The answer for ``value`` by a deep shape (a shallow one has ``fast``); ``_Refused`` when
+        graphql-core would answer differently (an error). Its slots are added to ``slots`` (left ``None`` in
+        the answer), with their paths under ``path``, in the order graphql-core would execute them.
         """
         if value is None:
             if self.nullable:
                 return None
             raise _Refused
-        if self.serialize is not None:
-            return _serialized(self.serialize, value)
         if self.item is not None:
             if not isinstance(value, list | tuple):
                 raise _Refused
             item = self.item
             if item.fast is not None:
                 return list(map(item.fast, value))
-            if slots is None:
-                return [item.build(row) for row in value]
             return [item.build(row, Path(path, index, None), slots) for index, row in enumerate(value)]
         object_type = self.object_type
-        if object_type is not None and not _is_type(object_type, value):
+        assert object_type is not None  # a deep shape is a list or an object
+        if not _is_type(object_type, value):
             raise _Refused
         answer: dict[str, Any] = {}
         # A leaf is answered here, not by a call of its shape: most of what a shape builds is leaves.
@@ -205,7 +201,6 @@ class Shape:
                 continue
             if field.slot is not None:
                 answer[field.key] = None  # keeps the answer's order until the slot's value is in
-                assert slots is not None and object_type is not None  # a slot is in a deep object shape
                 slots.append((answer, field.key, field.slot, value, Path(path, field.key, object_type.name)))
                 continue
             field_value = getattr(value, field.attribute, _MISSING)
@@ -217,10 +212,8 @@ class Shape:
                 answer[field.key] = _serialized(field.serialize, field_value)
             elif field.fast is not None:
                 answer[field.key] = field.fast(field_value)
-            elif slots is not None and object_type is not None:
-                answer[field.key] = field.build(field_value, Path(path, field.key, object_type.name), slots)
             else:
-                answer[field.key] = field.build(field_value)
+                answer[field.key] = field.build(field_value, Path(path, field.key, object_type.name), slots)
         return answer
 
 
@@ -247,11 +240,12 @@ def _refuse() -> Any:
 
 
 def _builder(shape: Shape) -> Callable[[Any], Any]:
-    """``shape.build`` for a shallow shape, written out: its fields read and answered in straight lines, no
-    loop over them and no test of what kind each is (a page of stations is most of a large answer).
+    """The answer of a shallow shape (no slots), written out as a function: its fields read and answered in
+    straight lines, no loop over them and no test of what kind each is (a page of stations is most of a
+    large answer).
 
-    It refuses where ``build`` refuses: a null where the type has none, a missing attribute, a value its type
-    refuses; anything else a read raises goes up as from ``build``."""
+    It refuses where ``Shape.build`` refuses: a null where the type has none, a missing attribute, a value
+    its type refuses; anything else a read raises goes up as from ``Shape.build``."""
     names: dict[str, Any] = {"_Refused": _Refused, "_refuse": _refuse, "_serialized": _serialized}
     lines = [
         "def build(value):",
