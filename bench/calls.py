@@ -26,8 +26,7 @@ import uvicorn
 
 from bench.load import Token, drive, graphql_caller
 from bench.processes import HOST, Sandbox, free_port, gateway_environment, prepare_database
-from bench.scenarios import ALL_SCENARIOS as SCENARIOS
-from bench.scenarios import login, prepare
+from bench.scenarios import ALL_SCENARIOS, login, prepare
 
 
 async def count(
@@ -70,14 +69,14 @@ async def count(
 
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench.calls", description=__doc__.split("\n\n")[0])
-    p.add_argument("--scenarios", default="dashboard,large-client", help=f"of {', '.join(SCENARIOS)}")
+    p.add_argument("--scenarios", default="dashboard,large-client", help=f"of {', '.join(ALL_SCENARIOS)}")
     p.add_argument("--requests", type=int, default=20, help="counted requests per scenario")
     p.add_argument("--dump", type=Path, help="write each scenario's profile (pstats) into this directory")
     args = p.parse_args()
     scenarios = [s for s in args.scenarios.split(",") if s]
-    unknown = set(scenarios) - set(SCENARIOS)
+    unknown = set(scenarios) - set(ALL_SCENARIOS)
     if unknown:
-        p.error(f"unknown scenarios {', '.join(sorted(unknown))}; known: {', '.join(SCENARIOS)}")
+        p.error(f"unknown scenarios {', '.join(sorted(unknown))}; known: {', '.join(ALL_SCENARIOS)}")
     if args.dump is not None:
         args.dump.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bench-calls-") as tmp:
