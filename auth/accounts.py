@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.db import as_utc, mandates, portal_users, terms_acceptances, utcnow
+from gateway.db import DriverQuery, as_utc, mandates, portal_users, terms_acceptances, utcnow
 
 PASSWORD_MAX_AGE = timedelta(days=90)
 
@@ -70,8 +71,7 @@ class RepresentativeRow:
     email: str
 
 
-def _account(row: sa.Row[tuple[object, ...]]) -> Account:
-    m = row._mapping
+def _account(m: Mapping[Any, Any]) -> Account:
     return Account(
         id=m["id"],
         email=m["email"],
@@ -89,8 +89,7 @@ def _account(row: sa.Row[tuple[object, ...]]) -> Account:
     )
 
 
-def _mandate(row: sa.Row[tuple[object, ...]], prefix: str = "") -> Mandate:
-    m = row._mapping
+def _mandate(m: Mapping[Any, Any], prefix: str = "") -> Mandate:
     return Mandate(
         id=m[prefix + "id"],
         user_id=m[prefix + "user_id"],
@@ -103,7 +102,7 @@ def _mandate(row: sa.Row[tuple[object, ...]], prefix: str = "") -> Mandate:
 
 
 # The account and its mandates in one statement (a row per mandate, one with nulls for none): every request
-# reads them, so it is built once and costs one round trip.
+# reads them, so it is built once, costs one round trip and runs on the driver's connection (DriverQuery).
 _MANDATE = "mandate_"
 _ACCOUNT_AND_MANDATES = (
     sa.select(portal_users, *(column.label(_MANDATE + column.name) for column in mandates.c))
@@ -117,11 +116,12 @@ class Accounts:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._account_and_mandates = DriverQuery(engine, _ACCOUNT_AND_MANDATES)
 
     async def _one(self, where: sa.ColumnElement[bool]) -> Account | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(sa.select(portal_users).where(where))).first()
-        return _account(row) if row is not None else None
+        return _account(row._mapping) if row is not None else None
 
     async def by_id(self, user_id: str) -> Account | None:
         return await self._one(portal_users.c.id == user_id)
@@ -131,11 +131,10 @@ class Accounts:
 
     async def with_mandates(self, user_id: str) -> tuple[Account, list[Mandate]] | None:
         """The account and its mandates, as they are now, in one statement."""
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(_ACCOUNT_AND_MANDATES, {"user_id": user_id})).all()
+        rows = await self._account_and_mandates.all({"user_id": user_id})
         if not rows:
             return None
-        found = [_mandate(row, _MANDATE) for row in rows if row._mapping[_MANDATE + "id"] is not None]
+        found = [_mandate(row, _MANDATE) for row in rows if row[_MANDATE + "id"] is not None]
         return _account(rows[0]), found
 
     async def record_login(self, user_id: str) -> None:
@@ -226,13 +225,13 @@ class Accounts:
         async with self.engine.connect() as conn:
             rows = await conn.execute(query)
             return [
-                RepresentativeRow(_mandate(r), r._mapping["full_name"], r._mapping["email"]) for r in rows
+                RepresentativeRow(_mandate(m), m["full_name"], m["email"]) for m in (r._mapping for r in rows)
             ]
 
     async def mandate_by_id(self, mandate_id: str) -> Mandate | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(sa.select(mandates).where(mandates.c.id == mandate_id))).first()
-        return _mandate(row) if row is not None else None
+        return _mandate(row._mapping) if row is not None else None
 
     async def _update(self, user_id: str, **values: object) -> bool:
         async with self.engine.begin() as conn:

@@ -56,6 +56,11 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--timeout", type=float, help="seconds before a request counts as failed (default 20)")
     p.add_argument("--pages", type=int, help="large-client: walk only the first N pages of 100 (default all)")
+    p.add_argument(
+        "--database-url",
+        help="the gateway's database: a scratch PostgreSQL database, emptied of the gateway's tables first "
+        "(default: a new SQLite file)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -75,6 +80,7 @@ def options_from(args: argparse.Namespace) -> Options:
         "name",
         "timeout",
         "pages",
+        "database_url",
     ):
         value = getattr(args, name)
         if value is not None:

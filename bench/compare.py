@@ -51,14 +51,16 @@ def checkout(revision: str, into: Path) -> Path:
     return tree
 
 
-def measure(tree: Path, work: Path, seconds: float, figures: Figures, scenario: str) -> None:
+def measure(
+    tree: Path, work: Path, seconds: float, figures: Figures, scenario: str, database_url: str | None = None
+) -> None:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     sandbox = Sandbox.start(work, clients=20, latency_ms=0, root=tree)
     redis = Redis.start(work)
     gateway = None
     try:
-        database = prepare_database(work / "var")
+        database = prepare_database(work / "var", database_url)
         gateway = Gateway.start(
             work,
             sandbox=sandbox,
@@ -100,6 +102,10 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3, help="measurements per revision, taken in turns")
     p.add_argument("--duration", type=float, default=10.0, help="measured seconds per figure")
     p.add_argument("--scenario", choices=ALL_SCENARIOS, default="dashboard", help="the scenario to drive")
+    p.add_argument(
+        "--database-url",
+        help="a scratch PostgreSQL database, emptied before each measurement (default: SQLite)",
+    )
     args = p.parse_args()
     check_before = cpu_check_seconds()
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
@@ -108,7 +114,14 @@ def main() -> None:
         try:
             for round_ in range(args.rounds):
                 for rev, tree in trees.items():
-                    measure(tree, Path(tmp) / "work", args.duration, figures[rev], args.scenario)
+                    measure(
+                        tree,
+                        Path(tmp) / "work",
+                        args.duration,
+                        figures[rev],
+                        args.scenario,
+                        args.database_url,
+                    )
                     print(f"round {round_ + 1}: {rev} done", flush=True)
         finally:
             for tree in trees.values():
@@ -118,9 +131,10 @@ def main() -> None:
                         check=False,
                         capture_output=True,
                     )
+    database = (args.database_url or "sqlite").partition(":")[0].partition("+")[0]
     print(
-        f"\n{args.scenario}, one gateway worker, medians of {args.rounds} rounds; CPU check "
-        f"(sum(range(10**7)), about 0.2 to 0.3 s idle) {check_before} s before, "
+        f"\n{args.scenario}, one gateway worker, database {database}, medians of {args.rounds} rounds; "
+        f"CPU check (sum(range(10**7)), about 0.2 to 0.3 s idle) {check_before} s before, "
         f"{cpu_check_seconds()} s after\n"
     )
     print("| revision | gateway CPU ms/req (c. 8, 0 ms) | req/s (c. 8, 0 ms) | p50 ms (c. 1, 20 ms) |")

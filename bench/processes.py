@@ -176,23 +176,29 @@ class Redis:
         stop(self.process)
 
 
-def prepare_database(var_dir: Path) -> str:
-    """Migrate a fresh SQLite database, seed the contract personas and a bench user with mandates (every
-    scope) on the large client and on a client with one permit. Returns the ``DATABASE_URL``. The gateway
-    then finds users and seeds nothing.
+def prepare_database(var_dir: Path, url: str | None = None) -> str:
+    """Migrate a fresh database, seed the contract personas and a bench user with mandates (every scope) on
+    the large client and on a client with one permit. Returns the ``DATABASE_URL``. The gateway then finds
+    users and seeds nothing.
+
+    Without ``url``, a new SQLite file under ``var_dir``; with one (PostgreSQL, as in production), that
+    database emptied of the gateway's tables first: it must be a scratch database.
     """
     from auth.accounts import Accounts
     from auth.passwords import hash_password
-    from gateway.db import create_engine, migrate, utcnow
+    from gateway.db import create_engine, drop_all, migrate, utcnow
     from gateway.seed import seed_personas
     from gateway.settings import normalise_database_url
 
     var_dir.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{var_dir / 'gateway.db'}"
+    url = url or f"sqlite:///{var_dir / 'gateway.db'}"
 
     async def run() -> None:
         engine = create_engine(normalise_database_url(url))
         try:
+            if engine.dialect.name != "sqlite":
+                async with engine.begin() as conn:
+                    await drop_all(conn)
             await migrate(engine)
             accounts = Accounts(engine)
             await seed_personas(accounts)

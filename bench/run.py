@@ -80,6 +80,7 @@ class Options:
     progress: bool = True
     timeout: float = 20.0  # a request without an answer by then is an error
     pages: int | None = None  # large-client: walk only the first N pages of 100 (None: all 10)
+    database_url: str | None = None  # a scratch PostgreSQL database (None: a new SQLite file)
 
     @classmethod
     def quick_defaults(cls) -> Options:
@@ -158,7 +159,7 @@ class Bench:
             self.note(
                 "redis-server not found: gateway workers do not share sessions, runs with >1 worker skipped"
             )
-        self.database_url = prepare_database(self.workdir / "var")
+        self.database_url = prepare_database(self.workdir / "var", self.o.database_url)
 
     @contextlib.contextmanager
     def gateway(self, workers: int, batching: bool) -> Iterator[Gateway]:
@@ -531,12 +532,16 @@ def run_benchmark(options: Options) -> dict[str, Any]:
         "name": options.name,
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
         "wall_seconds": round(time.time() - started, 1),
-        "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()},
+        "options": {
+            k: (str(v) if isinstance(v, Path) else v)
+            for k, v in asdict(options).items()
+            if k != "database_url"  # may hold a password; setup.database names the kind
+        },
         "machine": report.machine_info(),
         "setup": {
             "sandbox_clients": options.clients,
             "store": "redis" if bench.redis is not None else "memory",
-            "database": "sqlite",
+            "database": bench.database_url.partition(":")[0].partition("+")[0],
             "load_driver": "asyncio + uvloop, raw HTTP/1.1 keep-alive, one connection per caller",
             "load_average_before": load_before,
             "load_average_after": _loadavg(),

@@ -6,8 +6,9 @@ migrations). SQLAlchemy Core only: the queries are few and explicit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -165,6 +166,60 @@ def create_engine(url: str, connections: int = 20) -> AsyncEngine:
         return create_async_engine(url, connect_args={"timeout": 30})
     kept = max(1, connections // 2)
     return create_async_engine(url, pool_size=kept, max_overflow=connections - kept, pool_pre_ping=True)
+
+
+# How each async driver runs a statement with positional parameters and returns its rows as sequences.
+_DriverFetch = Callable[[Any, str, Sequence[object]], Awaitable[Sequence[Sequence[object]]]]
+_DRIVER_FETCH: dict[str, _DriverFetch] = {
+    "asyncpg": lambda connection, sql, args: connection.fetch(sql, *args),
+    "aiosqlite": lambda connection, sql, args: connection.execute_fetchall(sql, args),
+}
+
+
+class DriverQuery:
+    """A SELECT that runs on the driver's own connection, taken from and given back to the engine's pool.
+
+    For the one statement every request makes (the caller's account and mandates). SQLAlchemy's execution
+    around a statement costs more than the statement: on PostgreSQL a transaction begun and rolled back (two
+    more round trips), on SQLite three more hops to aiosqlite's thread (bench/README.md, session 9). Here the
+    statement is compiled once for the engine's dialect and sent as it is; the values are converted by the
+    column types' own result processors, so a row reads as SQLAlchemy would read it. A driver not listed in
+    ``_DRIVER_FETCH``, or a parameter whose type converts values, goes through SQLAlchemy as usual.
+    """
+
+    def __init__(self, engine: AsyncEngine, statement: sa.Select[Any]) -> None:
+        dialect = engine.dialect
+        compiled = statement.compile(dialect=dialect)
+        self._engine = engine
+        self._statement = statement
+        self._sql = compiled.string
+        self._order = tuple(compiled.positiontup or ())
+        self._names = tuple(statement.selected_columns.keys())
+        self._processors = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in statement.selected_columns
+        )
+        plain = all(
+            b.type.dialect_impl(dialect).bind_processor(dialect) is None for b in compiled.binds.values()
+        )
+        self._fetch = _DRIVER_FETCH.get(dialect.driver) if compiled.positional and plain else None
+
+    async def all(self, params: Mapping[str, object]) -> list[dict[str, Any]]:
+        """The rows as mappings of the selected columns' names to their values."""
+        if self._fetch is None:
+            async with self._engine.connect() as conn:
+                return [dict(row._mapping) for row in await conn.execute(self._statement, dict(params))]
+        async with self._engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            rows = await self._fetch(raw.driver_connection, self._sql, [params[k] for k in self._order])
+        names, processors = self._names, self._processors
+        return [
+            {
+                name: value if process is None or value is None else process(value)
+                for name, process, value in zip(names, processors, row, strict=True)
+            }
+            for row in rows
+        ]
 
 
 async def migrate(engine: AsyncEngine) -> list[int]:

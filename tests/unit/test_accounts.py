@@ -1,4 +1,5 @@
-"""Accounts.with_mandates: the account and all its mandates, in one statement, on both databases."""
+"""Accounts.with_mandates: the account and all its mandates, in one statement, on both databases, read on the
+driver's connection (DriverQuery) as SQLAlchemy would read them."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from auth.accounts import Accounts
-from gateway.db import create_engine, migrate
+from gateway.db import DriverQuery, create_engine, mandates, migrate
 from tests.conftest import fresh_postgres, service_url
 
 
@@ -66,3 +68,54 @@ async def test_an_account_with_none_one_and_several_mandates(accounts: Accounts)
     assert second == await accounts.mandate_by_id(granted[1])  # the same as read on its own
 
     assert await accounts.with_mandates("no-such-user") is None
+
+
+async def test_the_driver_path_reads_every_column_as_sqlalchemy_does(accounts: Accounts) -> None:
+    """with_mandates runs on the driver's connection; its values equal SQLAlchemy's, type for type."""
+    user = await accounts.create_user(
+        email="typed@example.lv",
+        full_name="Typed",
+        password_changed_at=datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=UTC),
+    )
+    await accounts.require_password_change(user)
+    await accounts.record_login(user)
+    await accounts.add_mandate(
+        user_id=user,
+        client_id="K9",
+        scopes=["BILLING_READ"],
+        valid_from=date(2026, 1, 2),
+        valid_until=date(2026, 12, 30),
+        revoked_at=datetime(2026, 6, 1, 12, 0, tzinfo=UTC),
+    )
+    query = accounts._account_and_mandates
+    assert query._fetch is not None  # aiosqlite and asyncpg take the driver path
+
+    fast = await query.all({"user_id": user})
+    async with accounts.engine.connect() as conn:
+        slow = [dict(r._mapping) for r in await conn.execute(query._statement, {"user_id": user})]
+    assert fast == slow and len(fast) == 1
+    assert [type(v) for v in fast[0].values()] == [type(v) for v in slow[0].values()]
+    found = await accounts.with_mandates(user)
+    assert found is not None
+    account, (mandate,) = found
+    assert account == await accounts.by_id(user)
+    assert account.must_change_password is True and account.last_login_at is not None
+    assert account.password_changed_at == datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
+    assert (mandate.valid_from, mandate.valid_until) == (date(2026, 1, 2), date(2026, 12, 30))
+    assert mandate.revoked_at == datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+async def test_a_statement_whose_parameter_converts_values_goes_through_sqlalchemy(
+    accounts: Accounts,
+) -> None:
+    user = await accounts.create_user(email="dated@example.lv", full_name="Dated")
+    await accounts.add_mandate(
+        user_id=user, client_id="K8", scopes=["BILLING_READ"], valid_from=date(2026, 1, 2), valid_until=None
+    )
+    statement = sa.select(mandates.c.client_id).where(
+        mandates.c.valid_from == sa.bindparam("day", type_=sa.Date)
+    )
+    query = DriverQuery(accounts.engine, statement)
+    sqlite = accounts.engine.dialect.name == "sqlite"
+    assert (query._fetch is None) is sqlite  # SQLite stores dates as text: its Date type converts them
+    assert await query.all({"day": date(2026, 1, 2)}) == [{"client_id": "K8"}]

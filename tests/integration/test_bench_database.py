@@ -1,0 +1,44 @@
+"""The benchmark's database: SQLite by default, a scratch PostgreSQL database when asked (as production)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from auth.accounts import Accounts
+from bench.processes import BENCH_EMAIL, LARGE_CLIENT, SMALL_CLIENT, prepare_database
+from gateway.db import create_engine
+from gateway.settings import normalise_database_url
+from tests.conftest import service_url
+
+
+async def _bench_user_clients(url: str) -> list[str]:
+    engine = create_engine(normalise_database_url(url))
+    try:
+        accounts = Accounts(engine)
+        user = await accounts.by_email(BENCH_EMAIL)
+        assert user is not None
+        found = await accounts.with_mandates(user.id)
+        assert found is not None
+        assert await accounts.by_email("janis.berzins@example.lv") is not None  # the personas too
+        return sorted(m.client_id for m in found[1])
+    finally:
+        await engine.dispose()
+
+
+def test_sqlite_by_default(tmp_path: Path) -> None:
+    url = prepare_database(tmp_path / "var")
+    assert url.startswith("sqlite:") and (tmp_path / "var" / "gateway.db").exists()
+    assert asyncio.run(_bench_user_clients(url)) == sorted([LARGE_CLIENT, SMALL_CLIENT])
+
+
+@pytest.mark.services
+def test_a_postgresql_database_is_emptied_and_seeded_again(tmp_path: Path) -> None:
+    url = service_url("DATABASE_URL")
+    assert prepare_database(tmp_path / "one", url) == url
+    # A second run starts from empty tables: one bench user with its two mandates, not two of each.
+    prepare_database(tmp_path / "two", url)
+    assert asyncio.run(_bench_user_clients(url)) == sorted([LARGE_CLIENT, SMALL_CLIENT])
+    assert not (tmp_path / "two" / "gateway.db").exists()
