@@ -1,13 +1,18 @@
-"""A request's loaders: made on first use, one of each, and a page primes the by-id loader of its records."""
+"""A request's loaders: made on first use, one of each; a page primes the by-id loader of its records; keys
+share batches as with aiodataloader's own dispatch."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+from aiodataloader import DataLoader
+
 from adapters.paging import Page
-from resolvers.loaders import Loaders, PageKey
+from resolvers.loaders import Loaders, PageKey, _Loader
 
 
 class Permits:
@@ -49,3 +54,33 @@ async def test_a_page_primes_the_by_id_loader_so_a_lookup_after_it_calls_nothing
     # an id the page did not hold still goes upstream, through the same loader
     assert await loaders.permit_by_id.load("P9") is None
     assert permits.calls[-1] == ("permits_by_ids", ("P9",))
+
+
+async def _batches(loader_class: type[Any], turns_between: int, keys: Sequence[str]) -> list[list[str]]:
+    """The batches a loader sends when ``keys`` are asked for ``turns_between`` loop turns apart."""
+    batches: list[list[str]] = []
+
+    class Recorded(loader_class):  # type: ignore[misc, valid-type]
+        async def batch_load_fn(self, asked: list[str]) -> list[str]:
+            batches.append(list(asked))
+            return [k.upper() for k in asked]
+
+    loader = Recorded()
+    futures = []
+    for key in keys:
+        futures.append(loader.load(key))
+        for _ in range(turns_between):
+            await asyncio.sleep(0)
+    assert [await f for f in futures] == [k.upper() for k in keys]
+    return batches
+
+
+@pytest.mark.parametrize("turns", [0, 1, 2, 3])
+async def test_keys_go_in_the_same_batches_as_with_aiodataloaders_own_dispatch(turns: int) -> None:
+    """The loaders dispatch with loop callbacks instead of a task; the window stays aiodataloader's."""
+    ours = await _batches(_Loader, turns, ["a", "b", "c"])
+    theirs = await _batches(DataLoader, turns, ["a", "b", "c"])
+    assert ours == theirs
+    # A key asked for within one turn of the batch's first joins it; two turns later it starts a new one.
+    expected = {0: [["a", "b", "c"]], 1: [["a", "b"], ["c"]]}.get(turns, [["a"], ["b"], ["c"]])
+    assert ours == expected
