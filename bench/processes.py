@@ -6,6 +6,7 @@ Everything listens on 127.0.0.1 only, on free ports, and is stopped by the ``Dep
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -223,6 +224,46 @@ def prepare_database(var_dir: Path, url: str | None = None) -> str:
 
     asyncio.run(run())
     return url
+
+
+class DatabaseServer:
+    """A PostgreSQL server on this machine, so that a cell counts the CPU the gateway's queries cost there
+    instead of calling it other load."""
+
+    def __init__(self, servers: list[psutil.Process]) -> None:
+        self.servers = servers  # the postmasters; their children are the backends and workers
+
+    @classmethod
+    def on_this_machine(cls, database_url: str) -> DatabaseServer | None:
+        """The server when ``database_url`` is PostgreSQL on a local address, else None (SQLite runs inside
+        the gateway; a remote server's CPU is not this machine's)."""
+        from sqlalchemy.engine import make_url
+
+        url = make_url(database_url)
+        if url.get_backend_name() != "postgresql" or (url.host or "localhost") not in (
+            "127.0.0.1",
+            "localhost",
+            "::1",
+        ):
+            return None
+        names = ("postgres", "postmaster")
+        servers = []
+        for process in psutil.process_iter(["name"]):
+            with contextlib.suppress(psutil.Error):
+                if process.info["name"] in names and process.parent().name() not in names:
+                    servers.append(process)
+        return cls(servers) if servers else None
+
+    def cpu_seconds(self) -> float:
+        """CPU of the server and of the processes it runs now: a backend started since the last reading is
+        counted whole; one that has ended since is out of reach (the gateway's pooled connections stay)."""
+        total = 0.0
+        for server in self.servers:
+            with contextlib.suppress(psutil.Error):
+                for process in (server, *server.children(recursive=True)):
+                    with contextlib.suppress(psutil.Error):
+                        total += sum(process.cpu_times()[:2])
+        return total
 
 
 def gateway_environment(

@@ -251,8 +251,8 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             "| scenario | target | workers | req/s | p50 ms | p95 ms | p99 ms | errors "
             "| upstream calls/query | gateway CPU ms/req | peak RSS MB/worker "
-            "| driver CPU ms/req | sandbox CPU ms/req | other load % |",
-            "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+            "| driver CPU ms/req | sandbox CPU ms/req | database CPU ms/req | other load % |",
+            "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
         ]
         lines += [_row(c, throughput=True) for c in _sorted(throughput)]
     if results.get("rows_check"):
@@ -326,7 +326,11 @@ def _row(c: dict[str, Any], throughput: bool = False) -> str:
         rss,
     ]
     if throughput:
-        cols += [_fmt(c["driver_cpu_ms_per_request"], 2), _fmt(c["sandbox_cpu_ms_per_request"], 2)]
+        cols += [
+            _fmt(c["driver_cpu_ms_per_request"], 2),
+            _fmt(c["sandbox_cpu_ms_per_request"], 2),
+            _fmt(c.get("database_cpu_ms_per_request"), 2),
+        ]
     cols.append(_fmt(c.get("other_cpu_pct"), 0))
     return "| " + " | ".join(head + cols) + " |"
 

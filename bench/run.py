@@ -39,6 +39,7 @@ from bench.processes import (
     BENCH_SECRET,
     LARGE_CLIENT,
     SMALL_CLIENT,
+    DatabaseServer,
     Gateway,
     Redis,
     Sandbox,
@@ -112,6 +113,7 @@ class Cell:
     peak_rss_mb_per_worker: list[float] = field(default_factory=list)
     driver_cpu_ms_per_request: float | None = None
     sandbox_cpu_ms_per_request: float | None = None
+    database_cpu_ms_per_request: float | None = None  # a local PostgreSQL server's processes, when it is one
     other_cpu_pct: float | None = None  # machine CPU used by processes outside the benchmark, % of all cores
 
 
@@ -301,6 +303,8 @@ class Bench:
         self.sandbox.reset_stats()
         sandbox_process = psutil.Process(self.sandbox.process.pid)
         sandbox_cpu = sum(sandbox_process.cpu_times()[:2])
+        database = DatabaseServer.on_this_machine(self.database_url)
+        database_cpu = database.cpu_seconds() if database else 0.0
         driver_cpu = time.process_time()
         machine_busy = _busy_seconds()
         monitor = WorkerMonitor(gateway.worker_processes() if gateway else [])
@@ -311,6 +315,7 @@ class Bench:
         driver_cpu = time.process_time() - driver_cpu
         machine_busy = _busy_seconds() - machine_busy
         sandbox_cpu = sum(sandbox_process.cpu_times()[:2]) - sandbox_cpu
+        database_cpu = database.cpu_seconds() - database_cpu if database else 0.0
         stats = self.sandbox.stats()
         fill(cell, run)
         if run.requests:
@@ -320,9 +325,11 @@ class Bench:
             cell.upstream_calls_by_system = {k: v["requests"] / run.requests for k, v in stats.items()}
             cell.driver_cpu_ms_per_request = driver_cpu * per
             cell.sandbox_cpu_ms_per_request = sandbox_cpu * per
+            if database is not None:
+                cell.database_cpu_ms_per_request = database_cpu * per
             if gateway is not None:
                 cell.gateway_cpu_ms_per_request = monitor.cpu_seconds * per
-        ours = monitor.cpu_seconds + sandbox_cpu + driver_cpu
+        ours = monitor.cpu_seconds + sandbox_cpu + driver_cpu + database_cpu
         if run.seconds > 0:
             capacity = run.seconds * (psutil.cpu_count() or 1)
             cell.other_cpu_pct = round(max(0.0, machine_busy - ours) * 100 / capacity, 1)

@@ -6,9 +6,10 @@ import asyncio
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from auth.accounts import Accounts
-from bench.processes import BENCH_EMAIL, LARGE_CLIENT, SMALL_CLIENT, prepare_database
+from bench.processes import BENCH_EMAIL, LARGE_CLIENT, SMALL_CLIENT, DatabaseServer, prepare_database
 from gateway.db import create_engine
 from gateway.settings import normalise_database_url
 from tests.conftest import service_url
@@ -42,3 +43,28 @@ def test_a_postgresql_database_is_emptied_and_seeded_again(tmp_path: Path) -> No
     prepare_database(tmp_path / "two", url)
     assert asyncio.run(_bench_user_clients(url)) == sorted([LARGE_CLIENT, SMALL_CLIENT])
     assert not (tmp_path / "two" / "gateway.db").exists()
+
+
+def test_only_a_local_postgresql_server_is_counted() -> None:
+    assert DatabaseServer.on_this_machine("sqlite+aiosqlite:///var/gateway.db") is None
+    assert DatabaseServer.on_this_machine("postgresql+asyncpg://u:p@db.example.lv/gateway") is None
+
+
+@pytest.mark.services
+def test_a_local_postgresql_servers_cpu_is_counted() -> None:
+    url = normalise_database_url(service_url("DATABASE_URL"))
+    server = DatabaseServer.on_this_machine(url)
+    assert server is not None and server.servers
+
+    async def busy_backend() -> tuple[float, float]:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as conn:
+                before = server.cpu_seconds()  # this connection's backend is already running
+                await conn.execute(sa.text("SELECT count(*) FROM generate_series(1, 2000000)"))
+                return before, server.cpu_seconds()
+        finally:
+            await engine.dispose()
+
+    before, after = asyncio.run(busy_backend())
+    assert after - before > 0.05  # counting two million rows costs the backend CPU, which is counted
