@@ -1,7 +1,8 @@
 """The gateway's own database: SQLite by default, PostgreSQL in production, with versioned migrations.
 
 Portal accounts, mandates and terms acceptances live here (the audit journal and the outbox arrive with later
-migrations). SQLAlchemy Core only: the queries are few and explicit.
+migrations). SQLAlchemy Core only: the queries are few and explicit. The one statement every request makes is
+compiled by SQLAlchemy and run on the driver's own connection from SQLAlchemy's pool (``DriverQuery``).
 """
 
 from __future__ import annotations
