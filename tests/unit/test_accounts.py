@@ -3,6 +3,7 @@ driver's connection (DriverQuery) as SQLAlchemy would read them."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -119,3 +120,25 @@ async def test_a_statement_whose_parameter_converts_values_goes_through_sqlalche
     sqlite = accounts.engine.dialect.name == "sqlite"
     assert (query._fetch is None) is sqlite  # SQLite stores dates as text: its Date type converts them
     assert await query.all({"day": date(2026, 1, 2)}) == [{"client_id": "K8"}]
+
+
+@pytest.mark.services
+async def test_a_read_cancelled_on_the_drivers_connection_leaves_the_pool_usable() -> None:
+    """A request that goes away mid-read (its task cancelled) leaves a connection the next read can use."""
+    engine = create_engine(await fresh_postgres(service_url("DATABASE_URL")), connections=2)
+    try:
+        await migrate(engine)
+        accounts = Accounts(engine)
+        user = await accounts.create_user(email="gone@example.lv", full_name="Gone")
+        slow = DriverQuery(engine, sa.select(sa.func.pg_sleep(sa.bindparam("seconds", type_=sa.Float))))
+        assert slow._fetch is not None
+        for _ in range(3):  # more reads than the pool keeps connections
+            task = asyncio.ensure_future(slow.all({"seconds": 5.0}))
+            await asyncio.sleep(0.2)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            found = await asyncio.wait_for(accounts.with_mandates(user), 5)
+            assert found is not None and found[0].email == "gone@example.lv"
+    finally:
+        await engine.dispose()
