@@ -162,11 +162,34 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 
 def create_engine(url: str, connections: int = 20) -> AsyncEngine:
-    """The engine; on PostgreSQL a pool of at most ``connections`` (half kept open, half on demand)."""
+    """The engine; on PostgreSQL a pool of at most ``connections`` (half kept open, half on demand), each
+    connection pinged as it leaves the pool (with asyncpg, the gateway's driver, by ``_ping_on_checkout``)."""
     if url.startswith("sqlite"):
         return create_async_engine(url, connect_args={"timeout": 30})
     kept = max(1, connections // 2)
-    return create_async_engine(url, pool_size=kept, max_overflow=connections - kept, pool_pre_ping=True)
+    asyncpg = sa.engine.make_url(url).get_driver_name() == "asyncpg"
+    engine = create_async_engine(
+        url, pool_size=kept, max_overflow=connections - kept, pool_pre_ping=not asyncpg
+    )
+    if asyncpg:
+        sa.event.listen(engine.sync_engine, "checkout", _ping_on_checkout)
+    return engine
+
+
+def _ping_on_checkout(dbapi_connection: Any, record: object, proxy: object) -> None:
+    """A connection the server has closed (a restart, a failover, an idle timeout) is replaced before use.
+
+    What ``pool_pre_ping`` does, in one round trip instead of three: SQLAlchemy's asyncpg ping wraps its
+    ``;`` in BEGIN and ROLLBACK, for pgbouncer's transaction mode, whose pooling the gateway's prepared
+    statements do not suit anyway (connect directly, or through a pooler in session mode). Every request
+    checks a connection out for the caller's account, so at concurrency 1 the two round trips are on each
+    request's critical path. Any failure counts as a lost connection: the pool drops it and connects anew
+    (at most twice, then the checkout fails).
+    """
+    try:
+        dbapi_connection.run_async(lambda connection: connection.fetchrow(";"))
+    except Exception as exc:
+        raise sa.exc.DisconnectionError(f"ping failed: {exc!r}") from exc
 
 
 # How each async driver runs a statement with positional parameters and returns its rows as sequences.

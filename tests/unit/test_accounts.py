@@ -142,3 +142,41 @@ async def test_a_read_cancelled_on_the_drivers_connection_leaves_the_pool_usable
             assert found is not None and found[0].email == "gone@example.lv"
     finally:
         await engine.dispose()
+
+
+@pytest.mark.services
+async def test_connections_the_server_closed_are_replaced_before_use() -> None:
+    """After the server drops every connection (a restart, a failover), the next reads succeed: the pool pings
+    each connection as it leaves and connects anew for one that is gone."""
+    url = await fresh_postgres(service_url("DATABASE_URL"))
+    engine = create_engine(url, connections=4)
+    try:
+        await migrate(engine)
+        accounts = Accounts(engine)
+        user = await accounts.create_user(email="kept@example.lv", full_name="Kept")
+        # Fill the pool with open connections, then have the server end them all.
+        await asyncio.gather(*(accounts.with_mandates(user) for _ in range(4)))
+        pids = set()
+        for _ in range(4):
+            async with engine.connect() as conn:
+                pids.add((await conn.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one())
+        admin = create_engine(url, connections=2)
+        try:
+            async with admin.connect() as conn:
+                ended = await conn.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+                assert len(ended.all()) >= len(pids)
+        finally:
+            await admin.dispose()
+        for _ in range(4):  # each pooled connection is found dead on checkout and replaced
+            found = await accounts.with_mandates(user)
+            assert found is not None and found[0].email == "kept@example.lv"
+            assert await accounts.by_id(user) == found[0]
+        async with engine.connect() as conn:
+            assert (await conn.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one() not in pids
+    finally:
+        await engine.dispose()
