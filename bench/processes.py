@@ -254,16 +254,21 @@ class DatabaseServer:
                     servers.append(process)
         return cls(servers) if servers else None
 
-    def cpu_seconds(self) -> float:
-        """CPU of the server and of the processes it runs now: a backend started since the last reading is
-        counted whole; one that has ended since is out of reach (the gateway's pooled connections stay)."""
-        total = 0.0
+    def readings(self) -> dict[int, float]:
+        """CPU seconds so far of the server and of each process it runs now, by process id."""
+        found: dict[int, float] = {}
         for server in self.servers:
             with contextlib.suppress(psutil.Error):
                 for process in (server, *server.children(recursive=True)):
                     with contextlib.suppress(psutil.Error):
-                        total += sum(process.cpu_times()[:2])
-        return total
+                        found[process.pid] = sum(process.cpu_times()[:2])
+        return found
+
+    def cpu_since(self, before: dict[int, float]) -> float:
+        """CPU seconds spent since ``before`` (``readings()``): a backend started in between counts whole; one
+        that ended in between is out of reach, and neither counted nor taken off (the gateway's pooled
+        connections stay)."""
+        return sum(cpu - before.get(pid, 0.0) for pid, cpu in self.readings().items())
 
 
 def gateway_environment(

@@ -304,7 +304,7 @@ class Bench:
         sandbox_process = psutil.Process(self.sandbox.process.pid)
         sandbox_cpu = sum(sandbox_process.cpu_times()[:2])
         database = DatabaseServer.on_this_machine(self.database_url)
-        database_cpu = database.cpu_seconds() if database else 0.0
+        database_before = database.readings() if database else {}
         driver_cpu = time.process_time()
         machine_busy = _busy_seconds()
         monitor = WorkerMonitor(gateway.worker_processes() if gateway else [])
@@ -315,7 +315,7 @@ class Bench:
         driver_cpu = time.process_time() - driver_cpu
         machine_busy = _busy_seconds() - machine_busy
         sandbox_cpu = sum(sandbox_process.cpu_times()[:2]) - sandbox_cpu
-        database_cpu = database.cpu_seconds() - database_cpu if database else 0.0
+        database_cpu = database.cpu_since(database_before) if database else 0.0
         stats = self.sandbox.stats()
         fill(cell, run)
         if run.requests:
