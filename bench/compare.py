@@ -27,7 +27,7 @@ import httpx
 import psutil  # type: ignore[import-untyped]
 
 from bench.load import drive, graphql_caller
-from bench.processes import CHECKOUT, Gateway, Redis, Sandbox, prepare_database
+from bench.processes import CHECKOUT, Gateway, Redis, Sandbox, database_kind, prepare_database
 from bench.report import cpu_check_seconds
 from bench.scenarios import ALL_SCENARIOS, login, prepare
 
@@ -131,7 +131,7 @@ def main() -> None:
                         check=False,
                         capture_output=True,
                     )
-    database = (args.database_url or "sqlite").partition(":")[0].partition("+")[0]
+    database = database_kind(args.database_url)
     print(
         f"\n{args.scenario}, one gateway worker, database {database}, medians of {args.rounds} rounds; "
         f"CPU check (sum(range(10**7)), about 0.2 to 0.3 s idle) {check_before} s before, "

@@ -226,6 +226,13 @@ def prepare_database(var_dir: Path, url: str | None = None) -> str:
     return url
 
 
+def database_kind(database_url: str | None) -> str:
+    """``sqlite`` or ``postgresql``: what the results name, never the URL (it may hold a password)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(database_url).get_backend_name() if database_url else "sqlite"
+
+
 class DatabaseServer:
     """A PostgreSQL server on this machine, so that a cell counts the CPU the gateway's queries cost there
     instead of calling it other load."""

@@ -44,6 +44,7 @@ from bench.processes import (
     Redis,
     Sandbox,
     WorkerMonitor,
+    database_kind,
     prepare_database,
 )
 from bench.scenarios import (
@@ -548,7 +549,7 @@ def run_benchmark(options: Options) -> dict[str, Any]:
         "setup": {
             "sandbox_clients": options.clients,
             "store": "redis" if bench.redis is not None else "memory",
-            "database": bench.database_url.partition(":")[0].partition("+")[0],
+            "database": database_kind(bench.database_url),
             "load_driver": "asyncio + uvloop, raw HTTP/1.1 keep-alive, one connection per caller",
             "load_average_before": load_before,
             "load_average_after": _loadavg(),

@@ -9,7 +9,14 @@ import pytest
 import sqlalchemy as sa
 
 from auth.accounts import Accounts
-from bench.processes import BENCH_EMAIL, LARGE_CLIENT, SMALL_CLIENT, DatabaseServer, prepare_database
+from bench.processes import (
+    BENCH_EMAIL,
+    LARGE_CLIENT,
+    SMALL_CLIENT,
+    DatabaseServer,
+    database_kind,
+    prepare_database,
+)
 from gateway.db import create_engine
 from gateway.settings import normalise_database_url
 from tests.conftest import service_url
@@ -72,3 +79,8 @@ def test_a_local_postgresql_servers_cpu_is_counted() -> None:
     busy, after_it_ended = asyncio.run(busy_backend())
     assert busy > 0.05  # counting two million rows costs the backend CPU, which is counted
     assert after_it_ended >= 0
+
+
+def test_the_results_name_the_kind_of_database_never_its_url() -> None:
+    assert database_kind(None) == database_kind("sqlite:///var/gateway.db") == "sqlite"
+    assert database_kind("postgresql+asyncpg://bench:secret@127.0.0.1/scratch") == "postgresql"
