@@ -136,6 +136,7 @@ class Bench:
         self.sandbox: Sandbox
         self.redis: Redis | None = None
         self.database_url = ""
+        self.database_server: DatabaseServer | None = None  # a local PostgreSQL server, whose CPU is counted
 
     # -- plumbing ------------------------------------------------------------------------------------------
 
@@ -163,6 +164,7 @@ class Bench:
                 "redis-server not found: gateway workers do not share sessions, runs with >1 worker skipped"
             )
         self.database_url = prepare_database(self.workdir / "var", self.o.database_url)
+        self.database_server = DatabaseServer.on_this_machine(self.database_url)
 
     @contextlib.contextmanager
     def gateway(self, workers: int, batching: bool) -> Iterator[Gateway]:
@@ -304,7 +306,7 @@ class Bench:
         self.sandbox.reset_stats()
         sandbox_process = psutil.Process(self.sandbox.process.pid)
         sandbox_cpu = sum(sandbox_process.cpu_times()[:2])
-        database = DatabaseServer.on_this_machine(self.database_url)
+        database = self.database_server
         database_before = database.readings() if database else {}
         driver_cpu = time.process_time()
         machine_busy = _busy_seconds()
