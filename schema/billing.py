@@ -21,6 +21,7 @@ from resolvers.rows import Outcome, Rows
 from schema.base import Money, Node, money, to_global_id
 from schema.documents import Document, linked_document
 from schema.enums import InvoiceStatus
+from schema.execution import NOT_AHEAD, resolved_ahead
 from schema.permits import Permit, linked_permit
 
 Info = strawberry.Info[Context, None]
@@ -65,9 +66,17 @@ class Invoice(Node):
         # Built when asked for: most listings never show the lines.
         return [InvoiceLine.from_record(line, self.record.currency) for line in self.record.lines]
 
+    def _document_ahead(self) -> Document | None:
+        """The document, when the page's resolver fetched it and found no error (else ``NOT_AHEAD``)."""
+        outcome = self.document_outcome
+        if outcome is None or outcome.error is not None:
+            return NOT_AHEAD  # type: ignore[no-any-return]
+        return Document.from_record(outcome.value) if outcome.value else None
+
     @strawberry.field(
         description="The invoice as a document (needs DOCUMENTS_READ).", graphql_type=Document | None
     )
+    @resolved_ahead(_document_ahead)
     def document(self, info: Info) -> Document | Awaitable[Document | None] | None:
         if self.document_outcome is None:
             return linked_document(info, self.record.document_id)

@@ -24,7 +24,12 @@ five ways, each ending exactly where graphql-core's path would:
   calls per edge and node. A nullable slot may be anywhere: its errors null only itself. A non-null one only
   in the object being completed, whose answer its error nulls: it is raised to graphql-core, which nulls that
   object as its own completion would; deeper, it would have to null an object already built. A shape that
-  refuses does so before any slot has run, so no resolver is ever called twice.
+  refuses does so before any slot has run, so no resolver is ever called twice;
+- a slot whose resolver is marked ``resolved_ahead`` (a row's field that its page's resolver has already
+  fetched for every row, ``resolvers.rows``) is built with the rest of its row when the mark gives its
+  value: the value the resolver would return, without the resolver's call, its ``Info`` and graphql-core's
+  completion around it. When the mark gives nothing (no outcome, or an error to report) or the value does
+  not build, the slot is executed as any other, by the resolver.
 
 Whatever a shortcut cannot finish the same way (a null, a value its type refuses, a directive that depends
 on variables, middleware around the fields) goes down graphql-core's own path, which then answers and
@@ -45,6 +50,7 @@ from graphql import (
     FieldNode,
     FragmentSpreadNode,
     GraphQLEnumType,
+    GraphQLField,
     GraphQLID,
     GraphQLList,
     GraphQLObjectType,
@@ -65,6 +71,9 @@ from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCor
 from strawberry.types.field import StrawberryField
 
 _MISSING = object()
+# What a ``resolved_ahead`` mark gives when it has no value for the parent: the resolver is called instead.
+NOT_AHEAD: Any = object()
+_AHEAD = "resolved_ahead"  # the attribute of a resolver function that holds its mark
 # The serialisers of String and ID, which give back any ``str`` as it is.
 _OWN_STR = (GraphQLString.serialize, GraphQLID.serialize)
 # Shapes kept across requests, per schema, keyed by the identity of their field nodes; each entry holds its
@@ -91,6 +100,18 @@ _PLANS: WeakKeyDictionary[GraphQLSchema, Plan] = WeakKeyDictionary()
 _ENUM_SERIALIZERS: WeakKeyDictionary[GraphQLEnumType, Callable[[Any], Any]] = WeakKeyDictionary()
 Shapes = dict[tuple[Any, ...], tuple[tuple[FieldNode, ...], "Shape | None"]]
 _SHAPES: WeakKeyDictionary[GraphQLSchema, Shapes] = WeakKeyDictionary()
+
+
+def resolved_ahead(take: Callable[[Any], Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Marks a resolver whose value some parents hold already: ``take(parent)`` gives exactly what the
+    resolver would return for that parent, or ``NOT_AHEAD`` (then the resolver is called as usual). Only for
+    a resolver without arguments or field extensions, whose call has no effect but its value."""
+
+    def mark(resolver: Callable[..., Any]) -> Callable[..., Any]:
+        setattr(resolver, _AHEAD, take)
+        return resolver
+
+    return mark
 
 
 def basic_fields(schema: GraphQLSchema) -> Plan:
@@ -165,6 +186,8 @@ class Shape:
     # A slot: a field with a resolver, executed by graphql-core's ``execute_field`` once the basic fields
     # around it are built (its parent type and field details, as collected for this document).
     slot: tuple[GraphQLObjectType, Any] | None = None
+    # A slot whose resolver is marked ``resolved_ahead``: the mark and the shape of the field's value.
+    ahead: tuple[Callable[[Any], Any], Shape] | None = None
     deep: bool = False  # this shape or one below it has a slot: built with paths, slots listed
     # A shallow shape's ``build`` written out as a Python function (``_builder``); None for a deep one.
     fast: Callable[[Any], Any] | None = dataclass_field(init=False, default=None, repr=False, compare=False)
@@ -200,6 +223,8 @@ class Shape:
                 answer[field.key] = field.typename
                 continue
             if field.slot is not None:
+                if field.ahead is not None and self._ahead(field, value, answer, path, slots):
+                    continue
                 answer[field.key] = None  # keeps the answer's order until the slot's value is in
                 slots.append((answer, field.key, field.slot, value, Path(path, field.key, object_type.name)))
                 continue
@@ -215,6 +240,27 @@ class Shape:
             else:
                 answer[field.key] = field.build(field_value, Path(path, field.key, object_type.name), slots)
         return answer
+
+    @staticmethod
+    def _ahead(field: Shape, value: Any, answer: dict[str, Any], path: Path, slots: list[Slot]) -> bool:
+        """Builds a slot's answer from the value its resolver's mark gives, when it gives one and it builds;
+        False leaves the slot to its resolver (whatever this built of it, slots included, is dropped)."""
+        assert field.ahead is not None and field.object_type is None
+        take, shape = field.ahead
+        listed = len(slots)
+        try:
+            taken = take(value)
+            if taken is NOT_AHEAD:
+                return False
+            if shape.fast is not None:
+                answer[field.key] = shape.fast(taken)
+            else:
+                parent = field.slot[0].name if field.slot is not None else None
+                answer[field.key] = shape.build(taken, Path(path, field.key, parent), slots)
+        except Exception:  # the resolver, called instead, reports it as graphql-core would
+            del slots[listed:]
+            return False
+        return True
 
 
 # A slot to execute: the answer and key it goes in, its parent type and field details, the parent's value
@@ -534,7 +580,23 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if not self._basic or field is None or (is_non_null_type(field.type) and not top):
             return None
         slot = (parent_type, field_details_list)
-        return Shape(key, "", True, None, None, None, None, slot=slot, deep=True)
+        ahead = self._compile_ahead(field, field_details_list)
+        return Shape(key, "", True, None, None, None, None, slot=slot, deep=True, ahead=ahead)
+
+    def _compile_ahead(
+        self, field: GraphQLField, field_details_list: Any
+    ) -> tuple[Callable[[Any], Any], Shape] | None:
+        """The mark of a field's resolver (``resolved_ahead``) and the shape of its value, when it has one,
+        no arguments and no extensions, and its value has a shape."""
+        definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        if not isinstance(definition, StrawberryField) or definition.extensions or field.args:
+            return None
+        resolver = definition.base_resolver
+        take = getattr(resolver.wrapped_func, _AHEAD, None) if resolver is not None else None
+        if take is None:
+            return None
+        shape = self._compile_value(field.type, field_details_list)
+        return None if shape is None else (take, shape)
 
     def _compile_value(
         self, return_type: GraphQLOutputType, field_details_list: Any, top: bool = False

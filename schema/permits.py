@@ -18,6 +18,7 @@ from resolvers.rows import Outcome, Rows
 from schema.base import Node, to_global_id
 from schema.documents import Document
 from schema.enums import PermitStatus, ServiceType
+from schema.execution import NOT_AHEAD, resolved_ahead
 
 if TYPE_CHECKING:
     from schema.clients import Client
@@ -97,10 +98,18 @@ class Permit(Node):
         prefetch_clients(info, [self.record.holder_id])
         return Client.from_record(await resolve_clients.client(info.context, self.record.holder_id))
 
+    def _stations_ahead(self) -> list[Station]:
+        """The stations, when the page's resolver fetched them and found no error (else ``NOT_AHEAD``)."""
+        outcome = self.stations_outcome
+        if outcome is None or outcome.error is not None:
+            return NOT_AHEAD  # type: ignore[no-any-return]
+        return [Station.from_record(s) for s in outcome.value]
+
     @strawberry.field(
         description="The stations of the permit with their frequency assignments.",
         graphql_type=list[Station] | None,
     )
+    @resolved_ahead(_stations_ahead)
     def stations(self, info: Info) -> list[Station] | Awaitable[list[Station]]:
         if self.stations_outcome is None:
             return self._stations(info)

@@ -12,7 +12,7 @@ import pytest
 import strawberry
 from strawberry.extensions import ParserCache
 
-from schema.execution import _SHAPES, ShortcutExecutionContext, basic_fields
+from schema.execution import _SHAPES, NOT_AHEAD, ShortcutExecutionContext, basic_fields, resolved_ahead
 
 
 @strawberry.enum
@@ -524,3 +524,82 @@ def test_slots_give_the_same_data_errors_and_resolver_calls_as_graphql_core() ->
     deep = {nodes[0].name.value for key, (nodes, shape) in kept if shape is not None and shape.deep}
     assert {"page", "brokenPage", "doc", "attachment"} <= deep
     assert "strictPage" not in deep
+
+
+# Slots resolved ahead: a row's field that its page has fetched already is built with the row, without the
+# resolver's call; where the mark gives nothing or its value does not build, the resolver is called.
+
+RESOLVER_CALLS: list[str] = []
+
+
+@strawberry.type
+class Part:
+    name: str
+
+    @strawberry.field
+    def loud(self) -> str | None:
+        RESOLVER_CALLS.append(f"loud {self.name}")
+        return self.name.upper()
+
+
+@strawberry.type
+class Holder:
+    key: str
+    # The parts' names as the page fetched them; None: not fetched; "raise": what breaks the mark.
+    fetched: strawberry.Private[Any]
+
+    def _parts_ahead(self) -> list[Part]:
+        if self.fetched is None:
+            return NOT_AHEAD  # type: ignore[no-any-return]
+        if self.fetched == "raise":
+            raise ValueError("mark failed")
+        return [Part(name=name) for name in self.fetched]
+
+    @strawberry.field
+    @resolved_ahead(_parts_ahead)
+    def parts(self) -> list[Part] | None:
+        RESOLVER_CALLS.append(f"parts {self.key}")
+        if self.fetched == "raise":
+            raise ValueError("parts failed")
+        names = [f"late-{self.key}"] if self.fetched is None else self.fetched
+        return [Part(name=name) for name in names]
+
+
+@strawberry.type
+class AheadQuery:
+    @strawberry.field
+    def holders(self) -> list[Holder]:
+        return [
+            Holder(key="k1", fetched=["a", "b"]),  # built ahead
+            Holder(key="k2", fetched=None),  # the resolver fetches
+            Holder(key="k3", fetched="raise"),  # the resolver reports the error
+            Holder(key="k4", fetched=["c", None]),  # a null name: the resolver's value, graphql-core's error
+            Holder(key="k5", fetched=[]),
+        ]
+
+
+def ahead_answer(schema: strawberry.Schema, query: str) -> tuple[dict[str, Any], list[str]]:
+    RESOLVER_CALLS.clear()
+    result = asyncio.run(schema.execute(query))
+    errors = sorted((e.message, tuple(e.path or ())) for e in result.errors or ())
+    return {"data": result.data, "errors": errors}, sorted(RESOLVER_CALLS)
+
+
+@pytest.mark.parametrize("selection", ["name", "name loud"])  # a shallow value, and one with slots of its own
+def test_slots_resolved_ahead_give_the_same_answers_without_the_resolvers_call(selection: str) -> None:
+    query = f"{{ holders {{ key parts {{ {selection} }} }} }}"
+    fast_schema = strawberry.Schema(query=AheadQuery, execution_context_class=ShortcutExecutionContext)
+    fast, fast_calls = ahead_answer(fast_schema, query)
+    plain, plain_calls = ahead_answer(strawberry.Schema(query=AheadQuery), query)
+    assert fast == plain
+    assert {path for _, path in plain["errors"]} == {
+        ("holders", 2, "parts"),
+        ("holders", 3, "parts", 1, "name"),
+    }
+    parts = [holder["parts"] for holder in plain["data"]["holders"]]
+    assert [p and [part["name"] for part in p] for p in parts] == [["a", "b"], ["late-k2"], None, None, []]
+    # The resolver runs only where the mark gave nothing or its value did not build; every part's own
+    # resolver (``loud``) runs once, whichever way its part was built.
+    assert [c for c in plain_calls if c.startswith("parts")] == [f"parts k{n}" for n in range(1, 6)]
+    assert [c for c in fast_calls if c.startswith("parts")] == ["parts k2", "parts k3", "parts k4"]
+    assert [c for c in fast_calls if c.startswith("loud")] == [c for c in plain_calls if c.startswith("loud")]
