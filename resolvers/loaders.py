@@ -45,15 +45,42 @@ async def _translated(call: Awaitable[R]) -> R:
 class _Loader(DataLoader[K, V]):
     """aiodataloader's DataLoader, dispatching a tick's keys with two loop callbacks where it uses a coroutine
     and a task: the same window (the keys asked for until the loop's second turn go in one batch), one task
-    per batch all the same, and a task and a coroutine fewer per batch (a dashboard makes six batches)."""
+    per batch all the same, and a task and a coroutine fewer per batch (a dashboard makes six batches).
+
+    ``sent()`` tells when the keys asked for so far have gone out: their batch's task has taken its first
+    step, which for the adapters is the upstream request written (nothing before the write waits)."""
+
+    _sent: list[asyncio.Future[None]] | None = None
 
     def do_resolve_reject(self, key: K, future: asyncio.Future[V]) -> None:
         self._queue.append(Loader(key=key, future=future))
         if len(self._queue) == 1:
             if self.batch:
-                self.loop.call_soon(self.loop.call_soon, dispatch_queue, self)
+                self.loop.call_soon(self.loop.call_soon, self._dispatch)
             else:
                 dispatch_queue(self)
+
+    def _dispatch(self) -> None:
+        dispatch_queue(self)  # the batch's task: its first step is the next callback
+        waiters, self._sent = self._sent, None
+        for waiter in waiters or ():
+            self.loop.call_soon(_release, waiter)  # after that first step
+
+    def sent(self) -> asyncio.Future[None]:
+        """Done once the keys asked for so far have gone to their batch and it has taken its first step."""
+        waiter: asyncio.Future[None] = self.loop.create_future()
+        if self._queue and self.batch:
+            if self._sent is None:
+                self._sent = []
+            self._sent.append(waiter)
+        else:  # dispatched already, in this step at the latest: its task's first step comes first
+            self.loop.call_soon(_release, waiter)
+        return waiter
+
+
+def _release(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 class ByIdLoader(_Loader[str, R | None], Generic[R]):

@@ -5,13 +5,19 @@ coroutine per row, and a list of coroutines costs graphql-core a task each: meas
 gateway's CPU on the dashboard. The connection resolver asks for the field of all its rows here in one go,
 through the same loaders and the same authorisation, and hands each row its ``Outcome``: the value, or the
 error that row's field reports, exactly as the row's own resolver would have.
+
+The fetch is a ``RowsLoad``: started at once, its upstream request out (``sent``) before the page's rows are
+built, so that building them takes place while the request is answered rather than after. A row reads its
+outcome once the load is ``ready``; the executor waits for it before it runs the rows' resolvers
+(``schema.execution``), and a row's resolver run before that waits for it itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Coroutine, Generator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from adapters.documents.records import DocumentRecord
 from adapters.permits.records import StationRecord
@@ -35,17 +41,42 @@ class Outcome(Generic[T]):
         return self.value
 
 
-# The outcomes of one field for the rows of a page, by the row's key; None when the page did not resolve it.
-Rows = Mapping[str, Outcome[T]] | None
+class RowsLoad(Generic[T]):
+    """The outcomes of one field for the rows of a page, by the row's key, being fetched."""
+
+    def __init__(
+        self, outcomes: Coroutine[Any, Any, Mapping[str, Outcome[T]]], sent: Awaitable[None]
+    ) -> None:
+        self._task = asyncio.ensure_future(outcomes)
+        self.sent = sent  # done once the upstream request has gone out
+
+    def ready(self) -> bool:
+        return self._task.done()
+
+    def get(self, key: str) -> Outcome[T] | None:
+        """A row's outcome (None for a key not asked for); only once ``ready``."""
+        return self._task.result().get(key)
+
+    def __await__(self) -> Generator[Any, None, Mapping[str, Outcome[T]]]:
+        return self._task.__await__()
 
 
-async def documents_of_rows(
-    ctx: Context, document_ids: Sequence[str | None]
-) -> dict[str, Outcome[DocumentRecord | None]]:
+# The outcomes of one field for the rows of a page; None when the page did not fetch it.
+Rows = RowsLoad[T] | None
+
+
+def documents_of_rows(ctx: Context, document_ids: Sequence[str | None]) -> RowsLoad[DocumentRecord | None]:
     """Like ``resolvers.documents.document`` for each id: one batch, one authorisation per owner."""
     wanted = list(dict.fromkeys(i for i in document_ids if i is not None))
+    loader = ctx.loaders.document_by_id
+    return RowsLoad(_documents(ctx, wanted, loader.load_many(wanted)), loader.sent())
+
+
+async def _documents(
+    ctx: Context, wanted: list[str], loading: Awaitable[list[DocumentRecord | None]]
+) -> dict[str, Outcome[DocumentRecord | None]]:
     try:
-        records = await ctx.loaders.document_by_id.load_many(wanted)
+        records = await loading
     except GatewayError as exc:
         return {i: Outcome(None, exc) for i in wanted}
     refusals: dict[str, GatewayError | None] = {}
@@ -62,13 +93,18 @@ async def documents_of_rows(
     return outcomes
 
 
-async def stations_of_rows(
-    ctx: Context, permit_ids: Sequence[str]
-) -> dict[str, Outcome[Sequence[StationRecord]]]:
+def stations_of_rows(ctx: Context, permit_ids: Sequence[str]) -> RowsLoad[Sequence[StationRecord]]:
     """Like ``resolvers.permits.stations`` for each permit (authorised where the permits entered)."""
     wanted = list(dict.fromkeys(permit_ids))
+    loader = ctx.loaders.stations_by_permit_id
+    return RowsLoad(_stations(wanted, loader.load_many(wanted)), loader.sent())
+
+
+async def _stations(
+    wanted: list[str], loading: Awaitable[list[Sequence[StationRecord]]]
+) -> dict[str, Outcome[Sequence[StationRecord]]]:
     try:
-        lists = await ctx.loaders.stations_by_permit_id.load_many(wanted)
+        lists = await loading
     except GatewayError as exc:
         return {i: Outcome((), exc) for i in wanted}
     return {permit_id: Outcome(stations) for permit_id, stations in zip(wanted, lists, strict=True)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Generic, TypeVar
 
@@ -75,9 +75,18 @@ class Connection(Generic[T]):
     edges: list[Edge[T]] = strawberry.field(description="The rows of this page.")
     page_info: PageInfo = strawberry.field(description="Where this page ends.")
     total_count: int = strawberry.field(description="How many rows there are in all, across every page.")
+    # What the rows' resolvers wait for: a field of every row still being fetched (``resolvers.rows``). The
+    # executor builds the rest of the page first and runs those resolvers once it is in.
+    rows_loading: strawberry.Private[Awaitable[object] | None] = None
 
     @classmethod
-    def from_page(cls, page: Page[R], convert: Callable[[R], T], after: str | None) -> Connection[T]:
+    def from_page(
+        cls,
+        page: Page[R],
+        convert: Callable[[R], T],
+        after: str | None,
+        rows_loading: Awaitable[object] | None = None,
+    ) -> Connection[T]:
         edges = [Edge(cursor=c, node=convert(r)) for r, c in zip(page.items, page.cursors, strict=True)]
         return cls(
             edges=edges,
@@ -88,6 +97,7 @@ class Connection(Generic[T]):
                 end_cursor=page.cursors[-1] if page.cursors else None,
             ),
             total_count=page.total,
+            rows_loading=rows_loading,
         )
 
 

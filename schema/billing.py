@@ -58,17 +58,22 @@ class Invoice(Node):
     status: InvoiceStatus = strawberry.field(description="Settlement state.")
     payment_reference: str = strawberry.field(description="ISO 11649 RF creditor reference to pay with.")
     record: strawberry.Private[InvoiceRecord]
-    # Resolved with the other rows of its page (resolvers.rows), when the page's resolver did so.
-    document_outcome: strawberry.Private[Outcome[DocumentRecord | None] | None] = None
+    # Fetched with the other rows of its page (resolvers.rows), when the page's resolver did so.
+    page_documents: strawberry.Private[Rows[DocumentRecord | None]] = None
 
     @strawberry.field(description="The invoice lines.")
     def lines(self) -> list[InvoiceLine]:
         # Built when asked for: most listings never show the lines.
         return [InvoiceLine.from_record(line, self.record.currency) for line in self.record.lines]
 
+    def _document_outcome(self) -> Outcome[DocumentRecord | None] | None:
+        """The document's outcome, when the page's resolver has fetched it."""
+        rows, document_id = self.page_documents, self.record.document_id
+        return rows.get(document_id) if rows is not None and document_id and rows.ready() else None
+
     def _document_ahead(self) -> Document | None:
-        """The document, when the page's resolver fetched it and found no error (else ``NOT_AHEAD``)."""
-        outcome = self.document_outcome
+        """The document, when the page's resolver has fetched it without error (else ``NOT_AHEAD``)."""
+        outcome = self._document_outcome()
         if outcome is None or outcome.error is not None:
             return NOT_AHEAD  # type: ignore[no-any-return]
         return Document.from_record(outcome.value) if outcome.value else None
@@ -78,9 +83,18 @@ class Invoice(Node):
     )
     @resolved_ahead(_document_ahead)
     def document(self, info: Info) -> Document | Awaitable[Document | None] | None:
-        if self.document_outcome is None:
-            return linked_document(info, self.record.document_id)
-        record = self.document_outcome.get()
+        outcome = self._document_outcome()
+        if outcome is None:
+            return self._document(info)
+        record = outcome.get()
+        return Document.from_record(record) if record else None
+
+    async def _document(self, info: Info) -> Document | None:
+        rows, document_id = self.page_documents, self.record.document_id
+        outcome = (await rows).get(document_id) if rows is not None and document_id else None
+        if outcome is None:
+            return await linked_document(info, document_id)
+        record = outcome.get()
         return Document.from_record(record) if record else None
 
     @strawberry.field(description="The permit the invoice charges for (needs PERMITS_READ).")
@@ -99,7 +113,7 @@ class Invoice(Node):
             status=InvoiceStatus(r.status),
             payment_reference=r.payment_reference,
             record=r,
-            document_outcome=documents.get(r.document_id) if documents and r.document_id else None,
+            page_documents=documents,
         )
 
 

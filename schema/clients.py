@@ -106,8 +106,9 @@ class Client(Node):
         page = await resolve_billing.invoices(info.context, self.record.id, _value(status), first, after)
         documents = None
         if selects(info, "edges", "node", "document"):
-            documents = await rows.documents_of_rows(info.context, [r.document_id for r in page.items])
-        return Connection.from_page(page, lambda r: Invoice.from_record(r, documents), after)
+            documents = rows.documents_of_rows(info.context, [r.document_id for r in page.items])
+            await documents.sent  # the rows are built while the documents are fetched
+        return Connection.from_page(page, lambda r: Invoice.from_record(r, documents), after, documents)
 
     @strawberry.field(description="Payments received, newest first (needs BILLING_READ).")
     async def payments(
@@ -130,8 +131,9 @@ class Client(Node):
         )
         stations = None
         if selects(info, "edges", "node", "stations"):
-            stations = await rows.stations_of_rows(info.context, [r.id for r in page.items])
-        return Connection.from_page(page, lambda r: Permit.from_record(r, stations), after)
+            stations = rows.stations_of_rows(info.context, [r.id for r in page.items])
+            await stations.sent  # the rows are built while the stations are fetched
+        return Connection.from_page(page, lambda r: Permit.from_record(r, stations), after, stations)
 
     @strawberry.field(description="Applications submitted, newest first (needs APPLICATIONS_SUBMIT).")
     async def applications(

@@ -226,7 +226,7 @@ class Shape:
                 if field.ahead is not None and self._ahead(field, value, answer, path, slots):
                     continue
                 answer[field.key] = None  # keeps the answer's order until the slot's value is in
-                slots.append((answer, field.key, field.slot, value, Path(path, field.key, object_type.name)))
+                slots.append((answer, field.key, field, value, Path(path, field.key, object_type.name)))
                 continue
             field_value = getattr(value, field.attribute, _MISSING)
             if field.own_str and type(field_value) is str:
@@ -242,7 +242,9 @@ class Shape:
         return answer
 
     @staticmethod
-    def _ahead(field: Shape, value: Any, answer: dict[str, Any], path: Path, slots: list[Slot]) -> bool:
+    def _ahead(
+        field: Shape, value: Any, answer: dict[str, Any], path: Path | None, slots: list[Slot]
+    ) -> bool:
         """Builds a slot's answer from the value its resolver's mark gives, when it gives one and it builds;
         False leaves the slot to its resolver (whatever this built of it, slots included, is dropped)."""
         assert field.ahead is not None and field.object_type is None
@@ -263,9 +265,8 @@ class Shape:
         return True
 
 
-# A slot to execute: the answer and key it goes in, its parent type and field details, the parent's value
-# and its path.
-Slot = tuple[dict[str, Any], str, tuple[GraphQLObjectType, Any], Any, Path]
+# A slot to execute: the answer and key it goes in, its shape, the parent's value and its path.
+Slot = tuple[dict[str, Any], str, Shape, Any, Path]
 # A slot's answer still to come: where it goes, and the awaitable that gives it.
 Pending = tuple[dict[str, Any], str, Awaitable[Any]]
 
@@ -448,15 +449,40 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
         A non-null slot (only in the value's own object) that fails raises its located error, here or from
         the awaitable, for the caller to null this value, as graphql-core's completion of the object would;
-        the slots still pending are then settled in the background, as graphql-core settles them."""
+        the slots still pending are then settled in the background, as graphql-core settles them.
+
+        A value with ``rows_loading`` (a page whose rows' field is still being fetched, ``resolvers.rows``)
+        has its slots run once that is in."""
         if shape.fast is not None:
             return shape.fast(value)
         slots: list[Slot] = []
         answer = shape.build(value, path, slots)
+        loading = getattr(value, "rows_loading", None)
+        if loading is not None and slots:
+            return self._slots_later(loading, answer, slots, position_context)
+        return self._run_slots(answer, slots, position_context)
+
+    async def _slots_later(
+        self, loading: Awaitable[Any], answer: Any, slots: list[Slot], position_context: Any
+    ) -> Any:
+        """The slots of a value whose rows' resolvers wait for ``loading`` (a page's ``rows_loading``), run
+        once it is in: the rest of the value is built meanwhile, and its rows' resolvers need not wait
+        each on its own."""
+        await loading
+        completed = self._run_slots(answer, slots, position_context)
+        return await completed if self.is_awaitable(completed) else completed
+
+    def _run_slots(self, answer: Any, slots: list[Slot], position_context: Any) -> Any:
+        """Each slot's answer: from its resolver's mark when that gives one (the slot resolved ahead since
+        the value was built), else by graphql-core's ``execute_field``; an awaitable when any is pending."""
         pending: list[Pending] = []
         execute_field = super().execute_field
         try:
-            for container, key, (parent_type, field_details_list), source, field_path in slots:
+            for container, key, field, source, field_path in slots:  # an ahead slot may add slots of its own
+                if field.ahead is not None and Shape._ahead(field, source, container, field_path.prev, slots):
+                    continue
+                assert field.slot is not None
+                parent_type, field_details_list = field.slot
                 result = execute_field(parent_type, source, field_details_list, field_path, position_context)
                 if self.is_awaitable(result):
                     pending.append((container, key, result))

@@ -14,7 +14,7 @@ from resolvers import clients as resolve_clients
 from resolvers import documents as resolve_documents
 from resolvers import permits as resolve
 from resolvers.context import Context
-from resolvers.rows import Outcome, Rows
+from resolvers.rows import Rows
 from schema.base import Node, to_global_id
 from schema.documents import Document
 from schema.enums import PermitStatus, ServiceType
@@ -88,8 +88,8 @@ class Permit(Node):
     valid_from: date = strawberry.field(description="First day of validity.")
     valid_until: date | None = strawberry.field(description="Last day of validity; null when open-ended.")
     record: strawberry.Private[PermitRecord]
-    # Resolved with the other rows of its page (resolvers.rows), when the page's resolver did so.
-    stations_outcome: strawberry.Private[Outcome[Sequence[StationRecord]] | None] = None
+    # Fetched with the other rows of its page (resolvers.rows), when the page's resolver did so.
+    page_stations: strawberry.Private[Rows[Sequence[StationRecord]]] = None
 
     @strawberry.field(description="The permit holder.")
     async def holder(self, info: Info) -> Annotated[Client, strawberry.lazy("schema.clients")]:
@@ -99,8 +99,9 @@ class Permit(Node):
         return Client.from_record(await resolve_clients.client(info.context, self.record.holder_id))
 
     def _stations_ahead(self) -> list[Station]:
-        """The stations, when the page's resolver fetched them and found no error (else ``NOT_AHEAD``)."""
-        outcome = self.stations_outcome
+        """The stations, when the page's resolver has fetched them without error (else ``NOT_AHEAD``)."""
+        rows = self.page_stations
+        outcome = rows.get(self.record.id) if rows is not None and rows.ready() else None
         if outcome is None or outcome.error is not None:
             return NOT_AHEAD  # type: ignore[no-any-return]
         return [Station.from_record(s) for s in outcome.value]
@@ -111,12 +112,18 @@ class Permit(Node):
     )
     @resolved_ahead(_stations_ahead)
     def stations(self, info: Info) -> list[Station] | Awaitable[list[Station]]:
-        if self.stations_outcome is None:
+        rows = self.page_stations
+        outcome = rows.get(self.record.id) if rows is not None and rows.ready() else None
+        if outcome is None:
             return self._stations(info)
-        return [Station.from_record(s) for s in self.stations_outcome.get()]
+        return [Station.from_record(s) for s in outcome.get()]
 
     async def _stations(self, info: Info) -> list[Station]:
-        return [Station.from_record(s) for s in await resolve.stations(info.context, self.record)]
+        rows = self.page_stations
+        outcome = (await rows).get(self.record.id) if rows is not None else None
+        if outcome is None:
+            return [Station.from_record(s) for s in await resolve.stations(info.context, self.record)]
+        return [Station.from_record(s) for s in outcome.get()]
 
     @strawberry.field(description="Documents of the permit (needs DOCUMENTS_READ on the holder).")
     async def documents(self, info: Info) -> list[Document] | None:
@@ -136,7 +143,7 @@ class Permit(Node):
             valid_from=r.valid_from,
             valid_until=r.valid_until,
             record=r,
-            stations_outcome=stations.get(r.id) if stations else None,
+            page_stations=stations,
         )
 
 

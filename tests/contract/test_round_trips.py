@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sandbox.app import build_sandbox
 from sandbox.data import build_dataset
 from sandbox.personas import JANIS_CLIENT
+from schema.billing import Invoice
+from schema.permits import Permit
 from tests.conftest import Gateway, GatewayFactory, gateway_settings
 from tests.contract.test_bank_api import bank_token, reference_of, settlement
 from tests.contract.test_personas import ANNA, gid
@@ -143,3 +146,33 @@ async def test_settlement_takes_two_round_trips(make_gateway: GatewayFactory, tm
     assert body["data"]["settlementStatus"]["state"] == "OVERDUE"
     assert len(waves.waves) == 2, waves.waves
     assert any("/agreements" in path for path in waves.waves[0])
+
+
+async def test_a_pages_rows_are_built_while_their_field_is_fetched(
+    make_gateway: GatewayFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page of permits (of invoices) asks for its rows' stations (documents) and builds its rows while that
+    request is out, not after its answer: the building is off the chain of round trips."""
+    gateway, waves = await gateway_with_waves(make_gateway, tmp_path)
+    token = await gateway.login(ANNA)
+    built: list[tuple[str, bool]] = []  # (type, whether its rows' request was out and unanswered then)
+
+    def recording(cls: type[Any], field: str) -> Any:
+        convert = cls.from_record.__func__  # type: ignore[attr-defined]
+
+        def from_record(cls_: type[Any], record: Any, rows: Any = None) -> Any:
+            built.append((cls.__name__, any(f"/{field}?" in path for path, _ in waves.held)))
+            return convert(cls_, record, rows)
+
+        return classmethod(from_record)
+
+    monkeypatch.setattr(Permit, "from_record", recording(Permit, "stations"))
+    monkeypatch.setattr(Invoice, "from_record", recording(Invoice, "documents"))
+    body: dict[str, Any] = await waves.run(
+        gateway.gql((SCENARIOS / "dashboard.graphql").read_text(), token=token)
+    )
+    clients = body["data"]["viewer"]["clients"]
+    assert any(c["client"]["permits"] and c["client"]["permits"]["edges"] for c in clients)
+    assert {kind for kind, _ in built} == {"Permit", "Invoice"}
+    assert all(held for _, held in built), built
+    assert len(waves.waves) == 2, waves.waves

@@ -84,3 +84,49 @@ async def test_keys_go_in_the_same_batches_as_with_aiodataloaders_own_dispatch(t
     # A key asked for within one turn of the batch's first joins it; two turns later it starts a new one.
     expected = {0: [["a", "b", "c"]], 1: [["a", "b"], ["c"]]}.get(turns, [["a"], ["b"], ["c"]])
     assert ours == expected
+
+
+async def test_sent_is_done_once_the_batch_has_started_and_not_before() -> None:
+    """What a page waits for before it builds its rows: their field's request is out, not yet answered."""
+    events: list[str] = []
+    answer = asyncio.Event()
+
+    class Upstream(_Loader[str, str]):
+        async def batch_load_fn(self, keys: list[str]) -> list[str]:
+            events.append(f"sent {','.join(keys)}")  # all an adapter does before its request is written
+            await answer.wait()
+            return [k.upper() for k in keys]
+
+    loader = Upstream()
+    loading = loader.load_many(["a", "b"])
+    sent = loader.sent()
+    later = loader.load("c")  # asked for in the same window: in the same batch, before ``sent``
+    await sent
+    assert events == ["sent a,b,c"] and not loading.done()
+    events.append("rows built")
+    answer.set()
+    assert await loading == ["A", "B"] and await later == "C"
+    # Nothing waiting to go out: done within the turn, after any batch this step dispatched.
+    quiet = loader.sent()
+    await asyncio.sleep(0)
+    assert quiet.done()
+    assert events == ["sent a,b,c", "rows built"]
+
+
+@pytest.mark.parametrize("options", [{"max_batch_size": 1}, {"batch": False}])
+async def test_sent_waits_for_every_call_of_a_key_at_a_time(options: dict[str, Any]) -> None:
+    """One call per key: as the ``naive`` baseline's loaders make them (``max_batch_size=1``), or dispatched
+    as each key is asked for (``batch=False``)."""
+    events: list[str] = []
+
+    class Naive(_Loader[str, str]):
+        async def batch_load_fn(self, keys: list[str]) -> list[str]:
+            events.append(f"sent {','.join(keys)}")
+            await asyncio.sleep(0)
+            return keys
+
+    loader = Naive(**options)
+    loading = loader.load_many(["a", "b"])
+    await loader.sent()
+    assert events == ["sent a", "sent b"]
+    assert await loading == ["a", "b"]
