@@ -8,7 +8,7 @@ error that row's field reports, exactly as the row's own resolver would have.
 
 The fetch is a ``RowsLoad``: started at once, its upstream request out (``sent``) before the page's rows are
 built, so that building them takes place while the request is answered rather than after. A row reads its
-outcome once the load is ``ready``; the executor waits for it before it runs the rows' resolvers
+outcome once the load is ``done``; the executor waits for it before it runs the rows' resolvers
 (``schema.execution``), and a row's resolver run before that waits for it itself.
 """
 
@@ -47,15 +47,16 @@ class RowsLoad(Generic[T]):
     def __init__(
         self, outcomes: Coroutine[Any, Any, Mapping[str, Outcome[T]]], sent: Awaitable[None]
     ) -> None:
-        self._task = asyncio.ensure_future(outcomes)
+        self.outcomes: Mapping[str, Outcome[T]] | None = None  # once done
+        self._task = asyncio.ensure_future(self._fetched(outcomes))
         self.sent = sent  # done once the upstream request has gone out
 
-    def ready(self) -> bool:
-        return self._task.done()
+    async def _fetched(self, outcomes: Awaitable[Mapping[str, Outcome[T]]]) -> Mapping[str, Outcome[T]]:
+        self.outcomes = await outcomes
+        return self.outcomes
 
-    def get(self, key: str) -> Outcome[T] | None:
-        """A row's outcome (None for a key not asked for); only once ``ready``."""
-        return self._task.result().get(key)
+    def done(self) -> bool:
+        return self.outcomes is not None
 
     def __await__(self) -> Generator[Any, None, Mapping[str, Outcome[T]]]:
         return self._task.__await__()

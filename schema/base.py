@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from decimal import Decimal
-from typing import Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import strawberry
 
@@ -70,6 +70,14 @@ class Edge(Generic[T]):
     node: T = strawberry.field(description="The row.")
 
 
+class Loading(Protocol):
+    """What a page's rows wait for (``resolvers.rows.RowsLoad``): awaitable, and done once it is in."""
+
+    def done(self) -> bool: ...
+
+    def __await__(self) -> Generator[Any, None, Any]: ...
+
+
 @strawberry.type(description="A page of rows (Relay connection).")
 class Connection(Generic[T]):
     edges: list[Edge[T]] = strawberry.field(description="The rows of this page.")
@@ -77,7 +85,7 @@ class Connection(Generic[T]):
     total_count: int = strawberry.field(description="How many rows there are in all, across every page.")
     # What the rows' resolvers wait for: a field of every row still being fetched (``resolvers.rows``). The
     # executor builds the rest of the page first and runs those resolvers once it is in.
-    rows_loading: strawberry.Private[Awaitable[object] | None] = None
+    rows_loading: strawberry.Private[Loading | None] = None
 
     @classmethod
     def from_page(
@@ -85,7 +93,7 @@ class Connection(Generic[T]):
         page: Page[R],
         convert: Callable[[R], T],
         after: str | None,
-        rows_loading: Awaitable[object] | None = None,
+        rows_loading: Loading | None = None,
     ) -> Connection[T]:
         edges = [Edge(cursor=c, node=convert(r)) for r, c in zip(page.items, page.cursors, strict=True)]
         return cls(

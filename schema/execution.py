@@ -196,10 +196,11 @@ class Shape:
         if not self.deep and self.typename is None:
             object.__setattr__(self, "fast", _builder(self))
 
-    def build(self, value: Any, path: Path, slots: list[Slot]) -> Any:
+    def build(self, value: Any, path: Path, slots: list[Slot], ahead: bool = True) -> Any:
         """The answer for ``value`` by a deep shape (a shallow one has ``fast``); ``_Refused`` when
         graphql-core would answer differently (an error). Its slots are added to ``slots`` (left ``None`` in
-        the answer), with their paths under ``path``, in the order graphql-core would execute them.
+        the answer), with their paths under ``path``, in the order graphql-core would execute them; with
+        ``ahead``, those their resolvers' marks give a value for are built here instead.
         """
         if value is None:
             if self.nullable:
@@ -211,7 +212,7 @@ class Shape:
             item = self.item
             if item.fast is not None:
                 return list(map(item.fast, value))
-            return [item.build(row, Path(path, index, None), slots) for index, row in enumerate(value)]
+            return [item.build(row, Path(path, index, None), slots, ahead) for index, row in enumerate(value)]
         object_type = self.object_type
         assert object_type is not None  # a deep shape is a list or an object
         if not _is_type(object_type, value):
@@ -223,7 +224,7 @@ class Shape:
                 answer[field.key] = field.typename
                 continue
             if field.slot is not None:
-                if field.ahead is not None and self._ahead(field, value, answer, path, slots):
+                if ahead and field.ahead is not None and self._ahead(field, value, answer, path, slots):
                     continue
                 answer[field.key] = None  # keeps the answer's order until the slot's value is in
                 slots.append((answer, field.key, field, value, Path(path, field.key, object_type.name)))
@@ -238,7 +239,9 @@ class Shape:
             elif field.fast is not None:
                 answer[field.key] = field.fast(field_value)
             else:
-                answer[field.key] = field.build(field_value, Path(path, field.key, object_type.name), slots)
+                answer[field.key] = field.build(
+                    field_value, Path(path, field.key, object_type.name), slots, ahead
+                )
         return answer
 
     @staticmethod
@@ -451,15 +454,18 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         the awaitable, for the caller to null this value, as graphql-core's completion of the object would;
         the slots still pending are then settled in the background, as graphql-core settles them.
 
-        A value with ``rows_loading`` (a page whose rows' field is still being fetched, ``resolvers.rows``)
+        A value with ``rows_loading`` not ``done()`` (a page whose rows' field is still being fetched)
         has its slots run once that is in."""
         if shape.fast is not None:
             return shape.fast(value)
         slots: list[Slot] = []
-        answer = shape.build(value, path, slots)
         loading = getattr(value, "rows_loading", None)
-        if loading is not None and slots:
-            return self._slots_later(loading, answer, slots, position_context)
+        if loading is not None and not loading.done():  # the rows' marks give nothing yet: not tried
+            answer = shape.build(value, path, slots, ahead=False)
+            if slots:
+                return self._slots_later(loading, answer, slots, position_context)
+        else:
+            answer = shape.build(value, path, slots)
         return self._run_slots(answer, slots, position_context)
 
     async def _slots_later(

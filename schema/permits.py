@@ -100,8 +100,8 @@ class Permit(Node):
 
     def _stations_ahead(self) -> list[Station]:
         """The stations, when the page's resolver has fetched them without error (else ``NOT_AHEAD``)."""
-        rows = self.page_stations
-        outcome = rows.get(self.record.id) if rows is not None and rows.ready() else None
+        outcomes = self.page_stations.outcomes if self.page_stations is not None else None
+        outcome = outcomes.get(self.record.id) if outcomes is not None else None
         if outcome is None or outcome.error is not None:
             return NOT_AHEAD  # type: ignore[no-any-return]
         return [Station.from_record(s) for s in outcome.value]
@@ -112,8 +112,8 @@ class Permit(Node):
     )
     @resolved_ahead(_stations_ahead)
     def stations(self, info: Info) -> list[Station] | Awaitable[list[Station]]:
-        rows = self.page_stations
-        outcome = rows.get(self.record.id) if rows is not None and rows.ready() else None
+        outcomes = self.page_stations.outcomes if self.page_stations is not None else None
+        outcome = outcomes.get(self.record.id) if outcomes is not None else None
         if outcome is None:
             return self._stations(info)
         return [Station.from_record(s) for s in outcome.get()]
