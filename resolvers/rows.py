@@ -58,6 +58,10 @@ class RowsLoad(Generic[T]):
     def done(self) -> bool:
         return self.outcomes is not None
 
+    def get(self, key: str) -> Outcome[T] | None:
+        """A row's outcome: None until done, and for a key not asked for."""
+        return self.outcomes.get(key) if self.outcomes is not None else None
+
     def __await__(self) -> Generator[Any, None, Mapping[str, Outcome[T]]]:
         return self._task.__await__()
 

@@ -68,9 +68,8 @@ class Invoice(Node):
 
     def _document_outcome(self) -> Outcome[DocumentRecord | None] | None:
         """The document's outcome, when the page's resolver has fetched it."""
-        outcomes = self.page_documents.outcomes if self.page_documents is not None else None
-        document_id = self.record.document_id
-        return outcomes.get(document_id) if outcomes is not None and document_id else None
+        rows, document_id = self.page_documents, self.record.document_id
+        return rows.get(document_id) if rows is not None and document_id else None
 
     def _document_ahead(self) -> Document | None:
         """The document, when the page's resolver has fetched it without error (else ``NOT_AHEAD``)."""

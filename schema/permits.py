@@ -14,7 +14,7 @@ from resolvers import clients as resolve_clients
 from resolvers import documents as resolve_documents
 from resolvers import permits as resolve
 from resolvers.context import Context
-from resolvers.rows import Rows
+from resolvers.rows import Outcome, Rows
 from schema.base import Node, to_global_id
 from schema.documents import Document
 from schema.enums import PermitStatus, ServiceType
@@ -98,10 +98,14 @@ class Permit(Node):
         prefetch_clients(info, [self.record.holder_id])
         return Client.from_record(await resolve_clients.client(info.context, self.record.holder_id))
 
+    def _stations_outcome(self) -> Outcome[Sequence[StationRecord]] | None:
+        """The stations' outcome, when the page's resolver has fetched them."""
+        rows = self.page_stations
+        return rows.get(self.record.id) if rows is not None else None
+
     def _stations_ahead(self) -> list[Station]:
         """The stations, when the page's resolver has fetched them without error (else ``NOT_AHEAD``)."""
-        outcomes = self.page_stations.outcomes if self.page_stations is not None else None
-        outcome = outcomes.get(self.record.id) if outcomes is not None else None
+        outcome = self._stations_outcome()
         if outcome is None or outcome.error is not None:
             return NOT_AHEAD  # type: ignore[no-any-return]
         return [Station.from_record(s) for s in outcome.value]
@@ -112,8 +116,7 @@ class Permit(Node):
     )
     @resolved_ahead(_stations_ahead)
     def stations(self, info: Info) -> list[Station] | Awaitable[list[Station]]:
-        outcomes = self.page_stations.outcomes if self.page_stations is not None else None
-        outcome = outcomes.get(self.record.id) if outcomes is not None else None
+        outcome = self._stations_outcome()
         if outcome is None:
             return self._stations(info)
         return [Station.from_record(s) for s in outcome.get()]
