@@ -90,10 +90,11 @@ class Invoice(Node):
         return Document.from_record(record) if record else None
 
     async def _document(self, info: Info) -> Document | None:
-        rows, document_id = self.page_documents, self.record.document_id
-        outcome = (await rows).get(document_id) if rows is not None and document_id else None
+        if self.page_documents is not None:
+            await self.page_documents  # graphql-core's path may ask before the page's load is in
+        outcome = self._document_outcome()
         if outcome is None:
-            return await linked_document(info, document_id)
+            return await linked_document(info, self.record.document_id)
         record = outcome.get()
         return Document.from_record(record) if record else None
 

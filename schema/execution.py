@@ -466,7 +466,7 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return self._slots_later(loading, answer, slots, position_context)
         else:
             answer = shape.build(value, path, slots)
-        return self._run_slots(answer, slots, position_context)
+        return self._run_slots(answer, slots, position_context, ahead=False)
 
     async def _slots_later(
         self, loading: Awaitable[Any], answer: Any, slots: list[Slot], position_context: Any
@@ -475,17 +475,18 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         once it is in: the rest of the value is built meanwhile, and its rows' resolvers need not wait
         each on its own."""
         await loading
-        completed = self._run_slots(answer, slots, position_context)
+        completed = self._run_slots(answer, slots, position_context, ahead=True)
         return await completed if self.is_awaitable(completed) else completed
 
-    def _run_slots(self, answer: Any, slots: list[Slot], position_context: Any) -> Any:
-        """Each slot's answer: from its resolver's mark when that gives one (the slot resolved ahead since
-        the value was built), else by graphql-core's ``execute_field``; an awaitable when any is pending."""
+    def _run_slots(self, answer: Any, slots: list[Slot], position_context: Any, ahead: bool) -> Any:
+        """Each slot's answer by graphql-core's ``execute_field``, or with ``ahead`` (the value was built
+        before its rows' field was in, so its marks were not tried) from its resolver's mark when that gives
+        one; an awaitable when any is pending."""
         pending: list[Pending] = []
         execute_field = super().execute_field
         try:
             for container, key, field, source, field_path in slots:  # an ahead slot may add slots of its own
-                if field.ahead is not None and Shape._ahead(field, source, container, field_path.prev, slots):
+                if ahead and field.ahead and Shape._ahead(field, source, container, field_path.prev, slots):
                     continue
                 assert field.slot is not None
                 parent_type, field_details_list = field.slot

@@ -122,8 +122,9 @@ class Permit(Node):
         return [Station.from_record(s) for s in outcome.get()]
 
     async def _stations(self, info: Info) -> list[Station]:
-        rows = self.page_stations
-        outcome = (await rows).get(self.record.id) if rows is not None else None
+        if self.page_stations is not None:
+            await self.page_stations  # graphql-core's path may ask before the page's load is in
+        outcome = self._stations_outcome()
         if outcome is None:
             return [Station.from_record(s) for s in await resolve.stations(info.context, self.record)]
         return [Station.from_record(s) for s in outcome.get()]
