@@ -20,10 +20,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from sandbox.app import build_sandbox
 from sandbox.data import build_dataset
 from sandbox.personas import JANIS_CLIENT
+from schema import execution
 from schema.billing import Invoice
 from schema.permits import Permit
 from tests.conftest import Gateway, GatewayFactory, gateway_settings
 from tests.contract.test_bank_api import bank_token, reference_of, settlement
+from tests.contract.test_execution import comparable
 from tests.contract.test_personas import ANNA, gid
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "bench" / "scenarios"
@@ -176,3 +178,24 @@ async def test_a_pages_rows_are_built_while_their_field_is_fetched(
     assert {kind for kind, _ in built} == {"Permit", "Invoice"}
     assert all(held for _, held in built), built
     assert len(waves.waves) == 2, waves.waves
+
+
+async def test_rows_resolved_by_graphql_core_wait_for_their_pages_field(
+    make_gateway: GatewayFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the executor's shapes, graphql-core calls each row's resolver as soon as the page is
+    returned, while the page's stations and documents are still held upstream: each waits for them, and the
+    answer is the same as the executor's."""
+    gateway, waves = await gateway_with_waves(make_gateway, tmp_path)
+    token = await gateway.login(ANNA)
+    dashboard = (SCENARIOS / "dashboard.graphql").read_text()
+    fast: dict[str, Any] = await waves.run(gateway.gql(dashboard, token=token))
+    monkeypatch.setattr(execution, "basic_fields", lambda schema: {})
+    # Another text, so that no shape kept for the first one's parsed document is used again.
+    plain: dict[str, Any] = await waves.run(gateway.gql(dashboard + "\n# plain\n", token=token))
+    assert comparable(plain) == comparable(fast)
+    assert len(waves.waves) == 4, waves.waves  # two round trips each
+    clients = plain["data"]["viewer"]["clients"]
+    assert any(
+        c["client"]["permits"] and c["client"]["permits"]["edges"][0]["node"]["stations"] for c in clients
+    )
