@@ -11,6 +11,7 @@ from resolvers import documents as resolve
 from resolvers.context import Context
 from schema.base import Node, to_global_id
 from schema.enums import DocumentKind
+from schema.execution import resolved_inline
 
 
 @strawberry.type(description="A document: an invoice, a permit, a receipt, a report or correspondence.")
@@ -22,12 +23,16 @@ class Document(Node):
     created_at: datetime = strawberry.field(description="When the document was created.")
     record: strawberry.Private[DocumentRecord]
 
+    def _download_url(self, context: Context) -> str:
+        return resolve.download_url(context, self.record)
+
     @strawberry.field(
         description="A signed link to the content, bound to this document and to you, valid for minutes. "
         "Open it in the browser or fetch it; the gateway checks again that you may see the document."
     )
+    @resolved_inline(_download_url)
     def download_url(self, info: strawberry.Info[Context, None]) -> str:
-        return resolve.download_url(info.context, self.record)
+        return self._download_url(info.context)
 
     @classmethod
     def from_record(cls, r: DocumentRecord) -> Document:

@@ -29,7 +29,11 @@ five ways, each ending exactly where graphql-core's path would:
   fetched for every row, ``resolvers.rows``) is built with the rest of its row when the mark gives its
   value: the value the resolver would return, without the resolver's call, its ``Info`` and graphql-core's
   completion around it. When the mark gives nothing (no outcome, or an error to report) or the value does
-  not build, the slot is executed as any other, by the resolver.
+  not build, the slot is executed as any other, by the resolver;
+- a leaf field whose resolver is marked ``resolved_inline`` (a document's download link: a value worked out
+  from its parent and the request's context alone) is answered where it stands, by the mark, without the
+  resolver's call and graphql-core's around it. Where the mark raises, the value it stands in is not built
+  by its shape: graphql-core's path builds it, calls the resolver and reports the error as usual.
 
 Whatever a shortcut cannot finish the same way (a null, a value its type refuses, a directive that depends
 on variables, middleware around the fields) goes down graphql-core's own path, which then answers and
@@ -74,6 +78,7 @@ _MISSING = object()
 # What a ``resolved_ahead`` mark gives when it has no value for the parent: the resolver is called instead.
 NOT_AHEAD: Any = object()
 _AHEAD = "resolved_ahead"  # the attribute of a resolver function that holds its mark
+_INLINE = "resolved_inline"  # the attribute of a resolver function that holds its inline mark
 # The serialisers of String and ID, which give back any ``str`` as it is.
 _OWN_STR = (GraphQLString.serialize, GraphQLID.serialize)
 # Shapes kept across requests, per schema, keyed by the identity of their field nodes; each entry holds its
@@ -109,6 +114,19 @@ def resolved_ahead(take: Callable[[Any], Any]) -> Callable[[Callable[..., Any]],
 
     def mark(resolver: Callable[..., Any]) -> Callable[..., Any]:
         setattr(resolver, _AHEAD, take)
+        return resolver
+
+    return mark
+
+
+def resolved_inline(take: Callable[[Any, Any], Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Marks a resolver of a leaf whose value needs only its parent and the request's context:
+    ``take(parent, context)`` gives exactly what the resolver would return, or raises where the resolver
+    would (then graphql-core's path calls the resolver, which reports it). Only for a synchronous resolver
+    without arguments or field extensions, whose call has no effect but its value."""
+
+    def mark(resolver: Callable[..., Any]) -> Callable[..., Any]:
+        setattr(resolver, _INLINE, take)
         return resolver
 
     return mark
@@ -156,6 +174,18 @@ def _serializer(leaf: Any) -> Callable[[Any], Any]:
     return fast
 
 
+def _mark(field: GraphQLField, attribute: str) -> Any:
+    """A mark (``resolved_ahead``, ``resolved_inline``) of a field's resolver; None when it has none, or
+    arguments, field extensions or (an inline mark) a resolver that is not synchronous."""
+    definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(definition, StrawberryField) or definition.extensions or field.args:
+        return None
+    resolver = definition.base_resolver
+    if resolver is None or (attribute == _INLINE and resolver.is_async):
+        return None
+    return getattr(resolver.wrapped_func, attribute, None)
+
+
 def _is_type(object_type: GraphQLObjectType, value: Any) -> bool:
     """True when the type has no ``is_type_of`` or it accepts ``value`` (Strawberry's ignores the info)."""
     if object_type.is_type_of is None:
@@ -188,6 +218,8 @@ class Shape:
     slot: tuple[GraphQLObjectType, Any] | None = None
     # A slot whose resolver is marked ``resolved_ahead``: the mark and the shape of the field's value.
     ahead: tuple[Callable[[Any], Any], Shape] | None = None
+    # A leaf whose resolver is marked ``resolved_inline``: the mark, called with the parent and the context.
+    inline: Callable[[Any, Any], Any] | None = None
     deep: bool = False  # this shape or one below it has a slot: built with paths, slots listed
     # A shallow shape's ``build`` written out as a Python function (``_builder``); None for a deep one.
     fast: Callable[[Any], Any] | None = dataclass_field(init=False, default=None, repr=False, compare=False)
@@ -196,11 +228,12 @@ class Shape:
         if not self.deep and self.typename is None:
             object.__setattr__(self, "fast", _builder(self))
 
-    def build(self, value: Any, path: Path, slots: list[Slot], ahead: bool = True) -> Any:
+    def build(self, value: Any, path: Path, slots: list[Slot], context: Any, ahead: bool = True) -> Any:
         """The answer for ``value`` by a deep shape (a shallow one has ``fast``); ``_Refused`` when
         graphql-core would answer differently (an error). Its slots are added to ``slots`` (left ``None`` in
         the answer), with their paths under ``path``, in the order graphql-core would execute them; with
-        ``ahead``, those their resolvers' marks give a value for are built here instead.
+        ``ahead``, those their resolvers' marks give a value for are built here instead. Inline leaves are
+        answered by their marks, given ``context`` (the request's).
         """
         if value is None:
             if self.nullable:
@@ -212,7 +245,10 @@ class Shape:
             item = self.item
             if item.fast is not None:
                 return list(map(item.fast, value))
-            return [item.build(row, Path(path, index, None), slots, ahead) for index, row in enumerate(value)]
+            return [
+                item.build(row, Path(path, index, None), slots, context, ahead)
+                for index, row in enumerate(value)
+            ]
         object_type = self.object_type
         assert object_type is not None  # a deep shape is a list or an object
         if not _is_type(object_type, value):
@@ -223,8 +259,12 @@ class Shape:
             if field.typename is not None:
                 answer[field.key] = field.typename
                 continue
+            if field.inline is not None:
+                answer[field.key] = field._inlined(value, context)
+                continue
             if field.slot is not None:
-                if ahead and field.ahead is not None and self._ahead(field, value, answer, path, slots):
+                try_ahead = ahead and field.ahead is not None
+                if try_ahead and self._ahead(field, value, answer, path, slots, context):
                     continue
                 answer[field.key] = None  # keeps the answer's order until the slot's value is in
                 slots.append((answer, field.key, field, value, Path(path, field.key, object_type.name)))
@@ -240,13 +280,29 @@ class Shape:
                 answer[field.key] = field.fast(field_value)
             else:
                 answer[field.key] = field.build(
-                    field_value, Path(path, field.key, object_type.name), slots, ahead
+                    field_value, Path(path, field.key, object_type.name), slots, context, ahead
                 )
         return answer
 
+    def _inlined(self, parent: Any, context: Any) -> Any:
+        """An inline leaf's answer from its mark; ``_Refused`` where the mark raises or its value would be
+        an error (the resolver, called on graphql-core's path, reports it)."""
+        assert self.inline is not None and self.serialize is not None
+        try:
+            value = self.inline(parent, context)
+        except Exception:
+            raise _Refused from None
+        if value is None:
+            if self.nullable:
+                return None
+            raise _Refused
+        if self.own_str and type(value) is str:
+            return value
+        return _serialized(self.serialize, value)
+
     @staticmethod
     def _ahead(
-        field: Shape, value: Any, answer: dict[str, Any], path: Path | None, slots: list[Slot]
+        field: Shape, value: Any, answer: dict[str, Any], path: Path | None, slots: list[Slot], context: Any
     ) -> bool:
         """Builds a slot's answer from the value its resolver's mark gives, when it gives one and it builds;
         False leaves the slot to its resolver (whatever this built of it, slots included, is dropped)."""
@@ -261,7 +317,7 @@ class Shape:
                 answer[field.key] = shape.fast(taken)
             else:
                 parent = field.slot[0].name if field.slot is not None else None
-                answer[field.key] = shape.build(taken, Path(path, field.key, parent), slots)
+                answer[field.key] = shape.build(taken, Path(path, field.key, parent), slots, context)
         except Exception:  # the resolver, called instead, reports it as graphql-core would
             del slots[listed:]
             return False
@@ -461,11 +517,11 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         slots: list[Slot] = []
         loading = getattr(value, "rows_loading", None)
         if loading is not None and not loading.done():  # the rows' marks give nothing yet: not tried
-            answer = shape.build(value, path, slots, ahead=False)
+            answer = shape.build(value, path, slots, self.context_value, ahead=False)
             if slots:
                 return self._slots_later(loading, answer, slots, position_context)
         else:
-            answer = shape.build(value, path, slots)
+            answer = shape.build(value, path, slots, self.context_value)
         return self._run_slots(answer, slots, position_context, ahead=False)
 
     async def _slots_later(
@@ -486,7 +542,11 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         execute_field = super().execute_field
         try:
             for container, key, field, source, field_path in slots:  # an ahead slot may add slots of its own
-                if ahead and field.ahead and Shape._ahead(field, source, container, field_path.prev, slots):
+                if (
+                    ahead
+                    and field.ahead
+                    and Shape._ahead(field, source, container, field_path.prev, slots, self.context_value)
+                ):
                     continue
                 assert field.slot is not None
                 parent_type, field_details_list = field.slot
@@ -608,9 +668,16 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """A field with a resolver, as a slot of its parent's shape. A nullable one anywhere: its errors null
         only itself. A non-null one only in the value's own object (``top``), whose answer its error nulls:
         ``_built`` raises it to the caller, as graphql-core's completion of that object would; deeper, it
-        would null an object already built (None: graphql-core's path)."""
+        would null an object already built (None: graphql-core's path). A leaf whose resolver is marked
+        ``resolved_inline`` is no slot but an inline leaf, anywhere: where its mark fails, the whole value is
+        refused before any slot has run."""
         field = parent_type.fields.get(name)
-        if not self._basic or field is None or (is_non_null_type(field.type) and not top):
+        if not self._basic or field is None:
+            return None
+        inline = self._compile_inline(field, key)
+        if inline is not None:
+            return inline
+        if is_non_null_type(field.type) and not top:
             return None
         slot = (parent_type, field_details_list)
         ahead = self._compile_ahead(field, field_details_list)
@@ -621,15 +688,31 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> tuple[Callable[[Any], Any], Shape] | None:
         """The mark of a field's resolver (``resolved_ahead``) and the shape of its value, when it has one,
         no arguments and no extensions, and its value has a shape."""
-        definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-        if not isinstance(definition, StrawberryField) or definition.extensions or field.args:
-            return None
-        resolver = definition.base_resolver
-        take = getattr(resolver.wrapped_func, _AHEAD, None) if resolver is not None else None
+        take = _mark(field, _AHEAD)
         if take is None:
             return None
         shape = self._compile_value(field.type, field_details_list)
         return None if shape is None else (take, shape)
+
+    @staticmethod
+    def _compile_inline(field: GraphQLField, key: str) -> Shape | None:
+        """An inline leaf: a leaf field whose synchronous resolver is marked ``resolved_inline``."""
+        take = _mark(field, _INLINE)
+        output = get_nullable_type(field.type)
+        if take is None or not is_leaf_type(output):
+            return None
+        return Shape(
+            key,
+            "",
+            not is_non_null_type(field.type),
+            _serializer(output),
+            None,
+            None,
+            None,
+            own_str=output.serialize in _OWN_STR,
+            inline=take,
+            deep=True,  # built with the context, by ``Shape.build``
+        )
 
     def _compile_value(
         self, return_type: GraphQLOutputType, field_details_list: Any, top: bool = False

@@ -26,14 +26,29 @@ async def test_dashboard_and_deep_queries_answer_the_same_without_the_shortcut(
 ) -> None:
     token = await gateway.login(ANNA)
     dashboard = (SCENARIOS / "dashboard.graphql").read_text()
+    detail = (SCENARIOS / "permit-detail.graphql").read_text()
     deep_variables = {"id": "Q2xpZW50OksyMDAwMDE"}  # Client:K200001, Baltijas Radio
     fast = [await gateway.gql(dashboard, token=token), await gateway.gql(DEEP, deep_variables, token=token)]
+    permits = [c["client"]["permits"] for c in fast[0]["data"]["viewer"]["clients"] if c["client"]["permits"]]
+    detail_variables = {"id": permits[0]["edges"][0]["node"]["id"]}
+    fast.append(await gateway.gql(detail, detail_variables, token=token))
     monkeypatch.setattr(execution, "basic_fields", lambda schema: {})
     # Other texts, so that no shape kept for the first ones' parsed documents is used again.
-    dashboard, deep = dashboard + "\n# plain\n", DEEP + "\n# plain\n"
-    plain = [await gateway.gql(dashboard, token=token), await gateway.gql(deep, deep_variables, token=token)]
+    dashboard, deep, detail = (text + "\n# plain\n" for text in (dashboard, DEEP, detail))
+    plain = [
+        await gateway.gql(dashboard, token=token),
+        await gateway.gql(deep, deep_variables, token=token),
+        await gateway.gql(detail, detail_variables, token=token),
+    ]
     assert [comparable(b) for b in fast] == [comparable(b) for b in plain]
     # The answers are full ones: data and the expected FORBIDDEN errors (Anna's scopes on Jānis Bērziņš).
     assert fast[0]["data"]["viewer"]["clients"][1]["client"]["permits"]["edges"]
     assert {e["extensions"]["code"] for e in fast[0]["errors"]} == {"FORBIDDEN"}
     assert fast[1]["data"]["client"]["permits"]["totalCount"] > 0
+    # The download links (inline leaves) are there, in the invoices' documents and the permit's documents.
+    clients = [c["client"] for c in fast[0]["data"]["viewer"]["clients"]]
+    documents = [e["node"]["document"] for c in clients if c["invoices"] for e in c["invoices"]["edges"]]
+    links = [d["downloadUrl"] for d in documents if d]
+    links += [d["downloadUrl"] for d in fast[2]["data"]["node"]["documents"]]
+    assert links and all("/download?" in link for link in links)
+    assert "errors" not in fast[2]

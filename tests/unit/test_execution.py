@@ -12,7 +12,14 @@ import pytest
 import strawberry
 from strawberry.extensions import ParserCache
 
-from schema.execution import _SHAPES, NOT_AHEAD, ShortcutExecutionContext, basic_fields, resolved_ahead
+from schema.execution import (
+    _SHAPES,
+    NOT_AHEAD,
+    ShortcutExecutionContext,
+    basic_fields,
+    resolved_ahead,
+    resolved_inline,
+)
 
 
 @strawberry.enum
@@ -603,3 +610,110 @@ def test_slots_resolved_ahead_give_the_same_answers_without_the_resolvers_call(s
     assert [c for c in plain_calls if c.startswith("parts")] == [f"parts k{n}" for n in range(1, 6)]
     assert [c for c in fast_calls if c.startswith("parts")] == ["parts k2", "parts k3", "parts k4"]
     assert [c for c in fast_calls if c.startswith("loud")] == [c for c in plain_calls if c.startswith("loud")]
+
+
+# Inline leaves: a leaf whose resolver needs only its parent and the request's context is answered where it
+# stands, by its mark; where the mark raises, graphql-core's path calls the resolver, which reports it.
+
+INLINE_CALLS: list[str] = []
+
+
+def _signed(attachment: Attachment, context: dict[str, Any]) -> str:
+    user = context["user"]
+    if user is None or attachment.title == "secret":
+        raise PermissionError(f"no link to {attachment.title}")
+    return f"/s/{attachment.title}?for={user}"
+
+
+@strawberry.type
+class Attachment:
+    title: str
+
+    @strawberry.field
+    @resolved_inline(_signed)
+    def link(self, info: strawberry.Info) -> str:
+        INLINE_CALLS.append(f"link {self.title}")
+        return _signed(self, info.context)
+
+    @strawberry.field
+    @resolved_inline(lambda attachment, context: None if attachment.title == "none" else attachment.title)
+    def maybe(self) -> str | None:
+        INLINE_CALLS.append(f"maybe {self.title}")
+        return None if self.title == "none" else self.title
+
+
+@strawberry.type
+class Letter:
+    key: str
+    attached: strawberry.Private[list[str] | None]  # what the page fetched; None: not fetched
+
+    def _attachments_ahead(self) -> list[Attachment]:
+        if self.attached is None:
+            return NOT_AHEAD  # type: ignore[no-any-return]
+        return [Attachment(title=title) for title in self.attached]
+
+    @strawberry.field
+    @resolved_ahead(_attachments_ahead)
+    def attachments(self) -> list[Attachment] | None:
+        INLINE_CALLS.append(f"attachments {self.key}")
+        return [Attachment(title=title) for title in self.attached or [f"late-{self.key}"]]
+
+
+@strawberry.type
+class InlineQuery:
+    @strawberry.field
+    def letters(self) -> list[Letter]:
+        return [
+            Letter(key="l1", attached=["a", "none"]),  # built ahead, links inline
+            Letter(key="l2", attached=None),  # the attachments' resolver runs; links inline all the same
+            Letter(key="l3", attached=["b", "secret"]),  # a link's mark raises: the resolvers report it
+        ]
+
+    @strawberry.field
+    def attachments(self) -> list[Attachment] | None:
+        return [Attachment(title="x"), Attachment(title="none")]
+
+
+INLINE = "{ letters { key attachments { title link maybe } } attachments { title link maybe } }"
+
+
+def inline_answer(schema: strawberry.Schema, user: str | None) -> tuple[dict[str, Any], list[str]]:
+    INLINE_CALLS.clear()
+    result = asyncio.run(schema.execute(INLINE, context_value={"user": user}))
+    errors = sorted((e.message, tuple(e.path or ())) for e in result.errors or ())
+    return {"data": result.data, "errors": errors}, sorted(INLINE_CALLS)
+
+
+@pytest.mark.parametrize("user", ["u1", None])  # a caller the marks serve; one every link's mark refuses
+def test_inline_leaves_give_the_same_answers_without_the_resolvers_call(user: str | None) -> None:
+    fast_schema = strawberry.Schema(query=InlineQuery, execution_context_class=ShortcutExecutionContext)
+    fast, fast_calls = inline_answer(fast_schema, user)
+    plain, plain_calls = inline_answer(strawberry.Schema(query=InlineQuery), user)
+    assert fast == plain
+    letters = plain["data"]["letters"]
+    assert [letter["key"] for letter in letters] == ["l1", "l2", "l3"]
+    if user is not None:
+        assert plain["errors"] == [("no link to secret", ("letters", 2, "attachments", 1, "link"))]
+        assert letters[0]["attachments"] == [
+            {"title": "a", "link": "/s/a?for=u1", "maybe": "a"},
+            {"title": "none", "link": "/s/none?for=u1", "maybe": None},
+        ]
+        assert letters[1]["attachments"] == [
+            {"title": "late-l2", "link": "/s/late-l2?for=u1", "maybe": "late-l2"}
+        ]
+        assert letters[2]["attachments"] is None  # the non-null link's error nulls the list
+        # The attachments' resolver runs where they were not fetched ahead (l2) and where a link's mark
+        # raised in them (l3); of the links' resolvers only the one whose mark raised (each row of a list
+        # graphql-core completes is tried by its shape again).
+        assert [c for c in fast_calls if c.startswith("attachments")] == ["attachments l2", "attachments l3"]
+        assert [c for c in fast_calls if c.startswith(("link", "maybe"))] == ["link secret"]
+        assert {"link a", "maybe a", "link late-l2", "link x"} <= set(plain_calls)
+    else:  # every link's mark and resolver refuse: each list's first error nulls it
+        assert [letter["attachments"] for letter in letters] == [None, None, None]
+        assert plain["data"]["attachments"] is None
+        assert {path for _, path in plain["errors"]} == {
+            ("letters", 0, "attachments", 0, "link"),
+            ("letters", 1, "attachments", 0, "link"),
+            ("letters", 2, "attachments", 0, "link"),
+            ("attachments", 0, "link"),
+        }
