@@ -8,9 +8,11 @@ compiled by SQLAlchemy and run on the driver's own connection from SQLAlchemy's 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -184,19 +186,35 @@ def _ping_on_checkout(dbapi_connection: Any, record: object, proxy: object) -> N
     statements do not suit anyway (connect directly, or through a pooler in session mode). Every request
     checks a connection out for the caller's account, so at concurrency 1 the two round trips are on each
     request's critical path. Any failure counts as a lost connection: the pool drops it and connects anew
-    (at most twice, then the checkout fails).
+    (at most twice, then the checkout fails). Not for a checkout of ``DriverQuery``'s first try, which finds
+    a lost connection by its statement failing, and tries again with the ping.
     """
+    if _UNPINGED.get():
+        return
     try:
         dbapi_connection.run_async(lambda connection: connection.fetchrow(";"))
     except Exception as exc:
         raise sa.exc.DisconnectionError(f"ping failed: {exc!r}") from exc
 
 
+# Set while ``DriverQuery`` checks a connection out for its first try: ``_ping_on_checkout`` leaves it be.
+_UNPINGED: ContextVar[bool] = ContextVar("unpinged_checkout", default=False)
+
 # How each async driver runs a statement with positional parameters and returns its rows as sequences.
 _DriverFetch = Callable[[Any, str, Sequence[object]], Awaitable[Sequence[Sequence[object]]]]
 _DRIVER_FETCH: dict[str, _DriverFetch] = {
     "asyncpg": lambda connection, sql, args: connection.fetch(sql, *args),
     "aiosqlite": lambda connection, sql, args: connection.execute_fetchall(sql, args),
+}
+# What each driver raises for a connection that is gone (the server closed it, restarted or failed over;
+# the socket broke). SQLite's connections are files: none is ever lost.
+_DRIVER_LOST: dict[str, tuple[type[BaseException], ...]] = {
+    "asyncpg": (
+        OSError,
+        asyncpg.InterfaceError,  # among them ConnectionDoesNotExistError
+        asyncpg.PostgresConnectionError,
+        asyncpg.exceptions.OperatorInterventionError,  # the server shutting down, the backend terminated
+    ),
 }
 
 
@@ -209,6 +227,11 @@ class DriverQuery:
     statement is compiled once for the engine's dialect and sent as it is; the values are converted by the
     column types' own result processors, so a row reads as SQLAlchemy would read it. A driver not listed in
     ``_DRIVER_FETCH``, or a parameter whose type converts values, goes through SQLAlchemy as usual.
+
+    Its connection is not pinged as it leaves the pool (``_ping_on_checkout``): a round trip on every
+    request's critical path, for a statement that can simply be tried again. When the first try fails as a
+    lost connection does (``_DRIVER_LOST``), the connection is dropped and the statement runs once more on a
+    connection pinged as usual, so a pool the server has emptied is refilled as before.
     """
 
     def __init__(self, engine: AsyncEngine, statement: sa.Select[Any]) -> None:
@@ -227,15 +250,18 @@ class DriverQuery:
             b.type.dialect_impl(dialect).bind_processor(dialect) is None for b in compiled.binds.values()
         )
         self._fetch = _DRIVER_FETCH.get(dialect.driver) if compiled.positional and plain else None
+        self._lost = _DRIVER_LOST.get(dialect.driver, ())
 
     async def all(self, params: Mapping[str, object]) -> list[dict[str, Any]]:
         """The rows as mappings of the selected columns' names to their values."""
         if self._fetch is None:
             async with self._engine.connect() as conn:
                 return [dict(row._mapping) for row in await conn.execute(self._statement, dict(params))]
-        async with self._engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            rows = await self._fetch(raw.driver_connection, self._sql, [params[k] for k in self._order])
+        args = [params[k] for k in self._order]
+        try:
+            rows = await self._rows(self._fetch, args, pinged=False)
+        except self._lost:
+            rows = await self._rows(self._fetch, args, pinged=True)
         names, processors = self._names, self._processors
         return [
             {
@@ -244,6 +270,25 @@ class DriverQuery:
             }
             for row in rows
         ]
+
+    async def _rows(
+        self, fetch: _DriverFetch, args: list[object], *, pinged: bool
+    ) -> Sequence[Sequence[object]]:
+        """The statement's rows on a connection from the pool, checked out with its ping or without; a
+        connection found lost by the statement is dropped from the pool."""
+        unpinged = _UNPINGED.set(not pinged)
+        try:
+            conn = await self._engine.connect().start()
+        finally:
+            _UNPINGED.reset(unpinged)
+        try:
+            raw = await conn.get_raw_connection()
+            return await fetch(raw.driver_connection, self._sql, args)
+        except self._lost:
+            await conn.invalidate()
+            raise
+        finally:
+            await conn.close()
 
 
 async def migrate(engine: AsyncEngine) -> list[int]:

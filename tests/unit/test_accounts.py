@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import asyncpg
 import pytest
 import sqlalchemy as sa
 
@@ -178,5 +179,35 @@ async def test_connections_the_server_closed_are_replaced_before_use() -> None:
             assert await accounts.by_id(user) == found[0]
         async with engine.connect() as conn:
             assert (await conn.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one() not in pids
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.services
+async def test_the_callers_account_is_read_without_a_ping_other_reads_with_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The read every request makes skips the checkout's ping (a lost connection fails it, and it is tried
+    again with the ping: the test above); reads through SQLAlchemy keep it."""
+    engine = create_engine(await fresh_postgres(service_url("DATABASE_URL")), connections=2)
+    try:
+        await migrate(engine)
+        accounts = Accounts(engine)
+        user = await accounts.create_user(email="quick@example.lv", full_name="Quick")
+        pings: list[str] = []
+        fetchrow = asyncpg.Connection.fetchrow
+
+        async def counted(self: asyncpg.Connection, query: str, *args: object, **kwargs: object) -> object:
+            if query == ";":
+                pings.append(query)
+            return await fetchrow(self, query, *args, **kwargs)
+
+        monkeypatch.setattr(asyncpg.Connection, "fetchrow", counted)
+        for _ in range(3):
+            found = await accounts.with_mandates(user)
+            assert found is not None and found[0].email == "quick@example.lv"
+        assert pings == []
+        assert await accounts.by_id(user) == found[0]
+        assert pings == [";"]
     finally:
         await engine.dispose()
