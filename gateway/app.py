@@ -121,24 +121,7 @@ def create_app(
             await runtime.aclose()
 
     graphql = GatewayGraphQL(schema, dev=settings.is_dev)
-    routes: list[BaseRoute] = [
-        Route("/", landing),
-        Route("/graphql", graphql, methods=["GET", "POST"]),
-        Route("/healthz", healthz),
-        Route("/.well-known/jwks.json", receipt_keys),
-        Route("/readyz", readyz),
-        *auth_routes.routes,
-        Route("/auth/unified/login", unified_login, methods=["GET"]),
-        Route("/auth/unified/callback", unified_callback, methods=["GET"]),
-        Route("/auth/bank/entry", bank_entry, methods=["POST"]),
-        *downloads.routes,
-        *audit_routes.routes,
-    ]
-    if sandbox is not None:
-        routes += sandbox_routes(sandbox)
-    middleware = [
-        Middleware(RequestIdMiddleware),
-        # Only the unified login's short flow uses it (authlib ties the flow to the browser with it).
+    login_flow = [
         Middleware(
             SessionMiddleware,
             secret_key=settings.secret_key,
@@ -146,6 +129,24 @@ def create_app(
             max_age=600,
             same_site="lax",
             https_only=not settings.is_dev,
-        ),
+        )
     ]
+    routes: list[BaseRoute] = [
+        Route("/", landing),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz),
+        Route("/.well-known/jwks.json", receipt_keys),
+        Route("/readyz", readyz),
+        *auth_routes.routes,
+        # Only the unified login's short flow has a session of its own: authlib ties the flow to the browser
+        # with it. Other routes, /graphql above all, neither read nor write its cookie.
+        Route("/auth/unified/login", unified_login, methods=["GET"], middleware=login_flow),
+        Route("/auth/unified/callback", unified_callback, methods=["GET"], middleware=login_flow),
+        Route("/auth/bank/entry", bank_entry, methods=["POST"]),
+        *downloads.routes,
+        *audit_routes.routes,
+    ]
+    if sandbox is not None:
+        routes += sandbox_routes(sandbox)
+    middleware = [Middleware(RequestIdMiddleware)]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
