@@ -72,6 +72,7 @@ from graphql.execution.collect_fields import collect_subfields
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.field import StrawberryField
 
 _MISSING = object()
@@ -187,8 +188,13 @@ def _mark(field: GraphQLField, attribute: str) -> Any:
 
 
 def _is_type(object_type: GraphQLObjectType, value: Any) -> bool:
-    """True when the type has no ``is_type_of`` or it accepts ``value`` (Strawberry's ignores the info)."""
+    """True when the type has no ``is_type_of`` or it accepts ``value`` (Strawberry's ignores the info). An
+    instance of the type's own class not cast to another (``strawberry.cast``) is one Strawberry's accepts:
+    that is answered without asking it (a station, a permit: every row of a page)."""
     if object_type.is_type_of is None:
+        return True
+    definition = object_type.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if type(value) is getattr(definition, "origin", None) and TYPE_CAST_ATTRIBUTE not in vars(value):
         return True
     try:
         return object_type.is_type_of(value, None) is True  # type: ignore[arg-type]

@@ -28,23 +28,16 @@ Info = strawberry.Info[Context, None]
 
 @strawberry.type(description="One frequency assigned to a station.")
 class FrequencyAssignment:
+    """The GraphQL type of a station's assignments, whose values are the registry's ``AssignmentRecord``s as
+    they are: the same attributes, and a type without ``is_type_of`` reads any object's (a large client's page
+    has some 300 assignments; converting each cost more than answering it)."""
+
     frequency_mhz: Decimal = strawberry.field(name="frequencyMHz", description="Centre frequency in MHz.")
     bandwidth_khz: Decimal = strawberry.field(name="bandwidthKHz", description="Necessary bandwidth in kHz.")
     emission_designator: str = strawberry.field(description="ITU emission designator, e.g. 16K0F3E.")
     power_w: Decimal | None = strawberry.field(name="powerW", description="Transmitter power in W.")
     erp_dbw: Decimal | None = strawberry.field(name="erpDBW", description="Effective radiated power in dBW.")
     direction: str = strawberry.field(description="TX, RX or TXRX.")
-
-    @classmethod
-    def from_record(cls, r: AssignmentRecord) -> FrequencyAssignment:
-        return cls(
-            frequency_mhz=r.frequency_mhz,
-            bandwidth_khz=r.bandwidth_khz,
-            emission_designator=r.emission_designator,
-            power_w=r.power_w,
-            erp_dbw=r.erp_dbw,
-            direction=r.direction,
-        )
 
 
 @strawberry.type(description="A radio station of a permit, with its technical parameters.")
@@ -60,7 +53,9 @@ class Station(Node):
     )
     azimuth_deg: float | None = strawberry.field(description="Main beam azimuth in degrees from north.")
     polarization: str | None = strawberry.field(description="Antenna polarisation: H, V, ...")
-    assignments: list[FrequencyAssignment] = strawberry.field(description="Assigned frequencies.")
+    assignments: Sequence[AssignmentRecord] = strawberry.field(
+        description="Assigned frequencies.", graphql_type=list[FrequencyAssignment]
+    )
 
     @classmethod
     def from_record(cls, r: StationRecord) -> Station:
@@ -75,7 +70,7 @@ class Station(Node):
             antenna_height_m=r.antenna_height_m,
             azimuth_deg=r.azimuth_deg,
             polarization=r.polarization,
-            assignments=[FrequencyAssignment.from_record(a) for a in r.assignments],
+            assignments=r.assignments,
         )
 
 

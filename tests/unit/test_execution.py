@@ -717,3 +717,43 @@ def test_inline_leaves_give_the_same_answers_without_the_resolvers_call(user: st
             ("letters", 2, "attachments", 0, "link"),
             ("attachments", 0, "link"),
         }
+
+
+# A row's type is checked as Strawberry checks it: an instance of the type's own class is accepted without
+# asking, one cast to another type (``strawberry.cast``) or of another class is asked about as before.
+
+
+@strawberry.interface
+class Named:
+    name: str
+
+
+@strawberry.type
+class Dog(Named):
+    barks: bool
+
+
+@strawberry.type
+class Cat(Named):
+    purrs: bool
+
+
+@strawberry.type
+class PetsQuery:
+    @strawberry.field
+    def dogs(self) -> list[Dog | None]:
+        stray: Any = Cat(name="c", purrs=True)
+        cast_away = strawberry.cast(Cat, Dog(name="d2", barks=False))
+        return [Dog(name="d1", barks=True), cast_away, stray]
+
+
+def test_rows_of_the_types_own_class_are_accepted_and_others_asked_about() -> None:
+    query = "{ dogs { name barks } }"
+    fast = strawberry.Schema(query=PetsQuery, types=[Cat], execution_context_class=ShortcutExecutionContext)
+    plain = strawberry.Schema(query=PetsQuery, types=[Cat])
+    answers = [s.execute_sync(query) for s in (fast, plain)]
+    assert answers[0].data == answers[1].data == {"dogs": [{"name": "d1", "barks": True}, None, None]}
+    errors = [sorted((e.message, tuple(e.path or ())) for e in a.errors or ()) for a in answers]
+    assert errors[0] == errors[1]
+    # the cast dog is refused; the cat, a Named (the interface Dog implements), is taken and lacks ``barks``
+    assert {path for _, path in errors[0]} == {("dogs", 1), ("dogs", 2, "barks")}
