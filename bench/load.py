@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 import orjson
 
 Check = Callable[[dict[str, object]], str | None]  # a problem with a 200 answer, or None when it is fine
-Call = Callable[[int], Awaitable[str | None]]  # request number → a problem, or None
+# What a call gives once the whole answer is in: a problem, or what checks the answer (decodes it, looks at
+# it) after the clock has stopped: a latency is the time to the answer's last byte, as load tools measure it.
+Checked = str | Callable[[], str | None]
+Call = Callable[[int], Awaitable[Checked]]  # request number → a problem, or the answer's check
 Token = str | Callable[[], str]  # a bearer token, or what gives the current one (a bank's expires)
 
 
@@ -105,11 +108,11 @@ def graphql_caller(
     def make() -> tuple[Call, Callable[[], Awaitable[None]]]:
         connection = Connection(host, port)
 
-        async def call(n: int) -> str | None:
+        async def call(n: int) -> Checked:
             status, data = await connection.post("/graphql", bodies[n % len(bodies)], auth())
             if status != 200:
                 return f"HTTP {status}"
-            return check(orjson.loads(data))
+            return lambda: check(orjson.loads(data))
 
         return call, connection.close
 
@@ -158,14 +161,16 @@ async def drive(
                 n = counter
                 counter += 1
                 t0 = time.perf_counter()
+                checked: Checked | None
                 try:
-                    problem = await asyncio.wait_for(call(n), timeout)
+                    checked = await asyncio.wait_for(call(n), timeout)
                 except TimeoutError:
-                    problem = f"no answer within {timeout:g} s"
+                    checked = f"no answer within {timeout:g} s"
                     await close()
                 except Exception as exc:
-                    problem = f"{type(exc).__name__}: {exc}"[:200]
+                    checked = f"{type(exc).__name__}: {exc}"[:200]
                 elapsed = (time.perf_counter() - t0) * 1000
+                problem = checked() if callable(checked) else checked
                 run.requests += 1
                 if problem is None:
                     run.latencies_ms.append(elapsed)

@@ -32,7 +32,7 @@ from tqdm import tqdm  # type: ignore[import-untyped]
 
 from bench import report
 from bench.direct import Direct
-from bench.load import Call, CellRun, Token, drive, graphql_caller, percentile
+from bench.load import Call, CellRun, Checked, Token, drive, graphql_caller, percentile
 from bench.processes import (
     BENCH_EMAIL,
     BENCH_PASSWORD,
@@ -492,11 +492,11 @@ def direct_caller(
         return None
 
     def make() -> tuple[Call, Callable[[], Awaitable[None]]]:
-        async def call(n: int) -> str | None:
+        async def call(n: int) -> Checked:
             data = await scenario.direct(
                 direct, scenario.viewer, scenario.variables[n % len(scenario.variables)]
             )
-            return scenario.check({"data": data})
+            return lambda: scenario.check({"data": data})
 
         return call, nothing
 
