@@ -212,6 +212,7 @@ _DRIVER_LOST: dict[str, tuple[type[BaseException], ...]] = {
     "asyncpg": (
         OSError,
         asyncpg.InterfaceError,  # among them ConnectionDoesNotExistError
+        asyncpg.InternalClientError,  # a statement sent while the protocol takes in the server's goodbye
         asyncpg.PostgresConnectionError,
         asyncpg.exceptions.OperatorInterventionError,  # the server shutting down, the backend terminated
     ),

@@ -4,15 +4,17 @@ driver's connection (DriverQuery) as SQLAlchemy would read them."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
 import sqlalchemy as sa
 
 from auth.accounts import Accounts
+from gateway import db
 from gateway.db import DriverQuery, create_engine, mandates, migrate
 from tests.conftest import fresh_postgres, service_url
 
@@ -209,5 +211,42 @@ async def test_the_callers_account_is_read_without_a_ping_other_reads_with_one(
         assert pings == []
         assert await accounts.by_id(user) == found[0]
         assert pings == [";"]
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.services
+@pytest.mark.parametrize(
+    "lost",
+    [
+        asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
+        asyncpg.InternalClientError("cannot switch to state 12; another operation (2) is in progress"),
+        ConnectionResetError("reset by peer"),
+    ],
+)
+async def test_a_read_that_finds_its_connection_lost_is_tried_again_on_another(
+    monkeypatch: pytest.MonkeyPatch, lost: Exception
+) -> None:
+    """However asyncpg reports a connection the server has dropped, the read runs again on a connection
+    pinged as it leaves the pool, and the lost one is not given back to it."""
+    engine = create_engine(await fresh_postgres(service_url("DATABASE_URL")), connections=2)
+    try:
+        await migrate(engine)
+        accounts = Accounts(engine)
+        user = await accounts.create_user(email="again@example.lv", full_name="Again")
+        fetch = db._DRIVER_FETCH["asyncpg"]
+        used: list[object] = []
+
+        async def failing_once(connection: object, sql: str, args: Sequence[object]) -> Any:
+            used.append(connection)
+            if len(used) == 1:
+                raise lost
+            return await fetch(connection, sql, args)
+
+        monkeypatch.setitem(db._DRIVER_FETCH, "asyncpg", failing_once)
+        found = await Accounts(engine).with_mandates(user)
+        assert found is not None and found[0].email == "again@example.lv"
+        assert len(used) == 2 and used[0] is not used[1]
+        assert used[0].is_closed()  # type: ignore[attr-defined]
     finally:
         await engine.dispose()
