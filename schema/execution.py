@@ -5,7 +5,7 @@ a station's list of assignments. Strawberry marks them "basic" (no resolver, no 
 arguments), but graphql-core still builds a resolve-info object, looks for arguments, calls Strawberry's
 wrapper, which calls the default resolver, and runs the generic completion for each of them and for each
 row of a list: measured, most of the CPU of a large answer. ``ShortcutExecutionContext`` does less, in
-five ways, each ending exactly where graphql-core's path would:
+these ways, each ending exactly where graphql-core's path would:
 
 - a basic **leaf** is read with ``getattr`` and serialised by its scalar or enum type (a Strawberry enum by a
   table of its members' names);
@@ -194,7 +194,8 @@ def _is_type(object_type: GraphQLObjectType, value: Any) -> bool:
     if object_type.is_type_of is None:
         return True
     definition = object_type.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if type(value) is getattr(definition, "origin", None) and TYPE_CAST_ATTRIBUTE not in vars(value):
+    own = type(value) is getattr(definition, "origin", None)
+    if own and TYPE_CAST_ATTRIBUTE not in getattr(value, "__dict__", ()):
         return True
     try:
         return object_type.is_type_of(value, None) is True  # type: ignore[arg-type]
