@@ -244,7 +244,7 @@ async def test_a_read_that_finds_its_connection_lost_is_tried_again_on_another(
             return await fetch(connection, sql, args)
 
         monkeypatch.setitem(db._DRIVER_FETCH, "asyncpg", failing_once)
-        found = await Accounts(engine).with_mandates(user)
+        found = await Accounts(engine).with_mandates(user)  # a new one: its query takes the patched fetch
         assert found is not None and found[0].email == "again@example.lv"
         assert len(used) == 2 and used[0] is not used[1]
         assert used[0].is_closed()  # type: ignore[attr-defined]
