@@ -15,7 +15,7 @@ from resolvers import documents as resolve_documents
 from resolvers import permits as resolve
 from resolvers.context import Context
 from resolvers.rows import Outcome, Rows
-from schema.base import Node, to_global_id
+from schema.base import Node, convert_all, to_global_id
 from schema.documents import Document
 from schema.enums import PermitStatus, ServiceType
 from schema.execution import NOT_AHEAD, resolved_ahead
@@ -103,7 +103,7 @@ class Permit(Node):
         outcome = self._stations_outcome()
         if outcome is None or outcome.error is not None:
             return NOT_AHEAD  # type: ignore[no-any-return]
-        return [Station.from_record(s) for s in outcome.value]
+        return convert_all(outcome.value, Station.from_record)
 
     @strawberry.field(
         description="The stations of the permit with their frequency assignments.",
@@ -114,15 +114,15 @@ class Permit(Node):
         outcome = self._stations_outcome()
         if outcome is None:
             return self._stations(info)
-        return [Station.from_record(s) for s in outcome.get()]
+        return convert_all(outcome.get(), Station.from_record)
 
     async def _stations(self, info: Info) -> list[Station]:
         if self.page_stations is not None:
             await self.page_stations  # graphql-core's path may ask before the page's load is in
         outcome = self._stations_outcome()
         if outcome is None:
-            return [Station.from_record(s) for s in await resolve.stations(info.context, self.record)]
-        return [Station.from_record(s) for s in outcome.get()]
+            return convert_all(await resolve.stations(info.context, self.record), Station.from_record)
+        return convert_all(outcome.get(), Station.from_record)
 
     @strawberry.field(description="Documents of the permit (needs DOCUMENTS_READ on the holder).")
     async def documents(self, info: Info) -> list[Document] | None:
