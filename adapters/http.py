@@ -337,6 +337,10 @@ class UpstreamClient:
         try:
             async with asyncio.timeout(self.timeouts.total):
                 response = await self._http.send(request, stream=stream)
+                if not stream:
+                    # httpx binds the read stream to its response and the response to the stream: a cycle
+                    # that kept each answer (body, request, headers) for the garbage collector to find.
+                    response.stream = httpx.ByteStream(response.content)
                 if stream and not response.is_success:
                     # An error body is small and needed for the detail; reading it also frees the connection.
                     try:

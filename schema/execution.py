@@ -51,6 +51,7 @@ from typing import Any, cast
 from weakref import WeakKeyDictionary
 
 from graphql import (
+    ExecutionResult,
     FieldNode,
     FragmentSpreadNode,
     GraphQLEnumType,
@@ -59,6 +60,7 @@ from graphql import (
     GraphQLList,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfoHelpers,
     GraphQLSchema,
     GraphQLString,
     InlineFragmentNode,
@@ -438,6 +440,13 @@ def _plain(selection_set: SelectionSetNode | None, fragments: dict[str, Any], se
     return True
 
 
+def _execution_over(*_: Any) -> Any:
+    raise RuntimeError("the operation's execution is over: no more work can be gathered or tracked")
+
+
+_SPENT_HELPERS = GraphQLResolveInfoHelpers(gather=_execution_over, track=_execution_over)
+
+
 class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context, with basic fields read and completed directly."""
 
@@ -448,6 +457,18 @@ class ShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._shapes = _SHAPES.setdefault(self.schema, {})
         self._mine: dict[int, tuple[Any, Shape | None]] = {}
         self._values: dict[tuple[int, int], tuple[Any, Shape | None]] = {}
+
+    def build_response(self, data: Any) -> Any:
+        """graphql-core's answer, and the end of the executor's cycle with its helpers for resolvers.
+
+        The helpers are bound methods of the executor, which holds them: a reference cycle that kept every
+        request's objects (context, loaders, records, futures) from being freed when the request ended, for
+        the garbage collector to find (bench/README.md). Once the answer is built, nothing calls them.
+        """
+        response = super().build_response(data)
+        if isinstance(response, ExecutionResult) and not self.background_futures:
+            self.async_helpers = _SPENT_HELPERS
+        return response
 
     def execute_field(
         self,
