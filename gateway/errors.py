@@ -27,6 +27,11 @@ class GatewayError(Exception):
     """An expected error: its message is for the person reading it and says what to do next."""
 
     code: ClassVar[str] = "INTERNAL"
+    # What graphql-core's located_error reads from each error it places in the answer (a GraphQLError's
+    # document, positions and nodes; ours have none): present, it asks without an AttributeError each.
+    source: ClassVar[None] = None
+    positions: ClassVar[None] = None
+    nodes: ClassVar[None] = None
 
     def __init__(self, message: str, **extensions: Any) -> None:
         super().__init__(message)
