@@ -208,34 +208,42 @@ class Direct:
 
     async def dashboard(self, viewer: ViewerInfo) -> Json:
         """Clients, balances, invoice pages and permit pages at once (the client ids are known from the
-        mandates); then the invoices' documents and the permits' stations at once."""
+        mandates); the invoices' documents as soon as the invoice pages are in, the permits' stations as soon
+        as the permit pages are (each second-level call waits for its own parent only)."""
         ids = [c.client_id for c in viewer.clients]
         billing = [c for c in ids if viewer.may(c, "BILLING_READ")]
         permits = [c for c in ids if viewer.may(c, "PERMITS_READ")]
-        clients, balances, invoice_groups, permit_groups = await asyncio.gather(
+
+        async def invoices_and_documents() -> tuple[dict[str, Json], dict[str, Json]]:
+            if not billing:
+                return {}, {}
+            groups = await self._groups("billing", "/invoices", client_ids=",".join(billing), limit=20)
+            document_ids = [
+                e["node"]["document_id"]
+                for group in groups.values()
+                for e in group["edges"]
+                if e["node"]["document_id"] is not None
+            ]
+            if not document_ids:
+                return groups, {}
+            return groups, await self._items(
+                "documents", "/documents", ids=",".join(dict.fromkeys(document_ids))
+            )
+
+        async def permits_and_stations() -> tuple[dict[str, Json], dict[str, Json]]:
+            if not permits:
+                return {}, {}
+            groups = await self._groups("permits", "/permits", holder_ids=",".join(permits), limit=20)
+            permit_ids = [e["node"]["id"] for group in groups.values() for e in group["edges"]]
+            if not permit_ids:
+                return groups, {}
+            return groups, await self._groups("permits", "/stations", permit_ids=",".join(permit_ids))
+
+        clients, balances, (invoice_groups, documents), (permit_groups, stations) = await asyncio.gather(
             self._items("billing", "/clients", ids=",".join(ids)),
             self._items("billing", "/balances", client_ids=",".join(billing)) if billing else self._none(),
-            self._groups("billing", "/invoices", client_ids=",".join(billing), limit=20)
-            if billing
-            else self._none(),
-            self._groups("permits", "/permits", holder_ids=",".join(permits), limit=20)
-            if permits
-            else self._none(),
-        )
-        document_ids = [
-            e["node"]["document_id"]
-            for group in invoice_groups.values()
-            for e in group["edges"]
-            if e["node"]["document_id"] is not None
-        ]
-        permit_ids = [e["node"]["id"] for group in permit_groups.values() for e in group["edges"]]
-        documents, stations = await asyncio.gather(
-            self._items("documents", "/documents", ids=",".join(dict.fromkeys(document_ids)))
-            if document_ids
-            else self._none(),
-            self._groups("permits", "/stations", permit_ids=",".join(permit_ids))
-            if permit_ids
-            else self._none(),
+            invoices_and_documents(),
+            permits_and_stations(),
         )
         rows = []
         for access in viewer.clients:
@@ -394,20 +402,24 @@ class Direct:
     # -- large client --------------------------------------------------------------------------------------
 
     async def large_client(self, viewer: ViewerInfo, client_id: str, after: str | None) -> Json:
-        """The client and a page of 100 permits at once; then all their stations in one batch."""
+        """The client and a page of 100 permits at once; all the page's stations in one batch as soon as the
+        page is in (not waiting for the client)."""
         if viewer.access(client_id) is None:
             return {"client": None}
         page: dict[str, str | int] = {"holder_ids": client_id, "limit": MAX_PAGE}
         if after:
             page["after"] = after
-        clients, groups = await asyncio.gather(
-            self._items("billing", "/clients", ids=client_id),
-            self._groups("permits", "/permits", **page),
-        )
-        group = groups.get(client_id) or {"total": 0, "has_more": False, "edges": []}
-        permit_ids = [e["node"]["id"] for e in group["edges"]]
-        stations = (
-            await self._groups("permits", "/stations", permit_ids=",".join(permit_ids)) if permit_ids else {}
+
+        async def page_and_stations() -> tuple[Json, dict[str, Json]]:
+            groups = await self._groups("permits", "/permits", **page)
+            group = groups.get(client_id) or {"total": 0, "has_more": False, "edges": []}
+            permit_ids = [e["node"]["id"] for e in group["edges"]]
+            if not permit_ids:
+                return group, {}
+            return group, await self._groups("permits", "/stations", permit_ids=",".join(permit_ids))
+
+        clients, (group, stations) = await asyncio.gather(
+            self._items("billing", "/clients", ids=client_id), page_and_stations()
         )
         return {
             "client": {
