@@ -57,12 +57,19 @@ async def test_dashboard_and_deep_queries_answer_the_same_without_the_shortcut(
     assert "errors" not in fast[2]
 
 
-async def test_a_request_leaves_nothing_for_the_garbage_collector(gateway: Gateway) -> None:
+@pytest.mark.parametrize("permits_down", [False, True], ids=["answered", "permit-registry-down"])
+async def test_a_request_leaves_nothing_for_the_garbage_collector(
+    gateway: Gateway, permits_down: bool
+) -> None:
     """When a request ends, reference counting frees what it made: no cycle is left behind for the garbage
-    collector (executor and its helpers, errors and their tracebacks, upstream answers and their streams)."""
+    collector (executor and its helpers, errors and their tracebacks, upstream answers and their streams).
+    With the permit registry down, the loaders' errors (raised from the adapters' and chained) too."""
     token = await gateway.login(ANNA)
     dashboard = (SCENARIOS / "dashboard.graphql").read_text()
     await gateway.gql(dashboard, token=token)  # caches filled
+    if permits_down:
+        response = await gateway.client.post("/sandbox/permits/_faults", json={"down": True})
+        assert response.status_code == 204
     gc.collect()
     gc.set_debug(gc.DEBUG_SAVEALL)
     try:
@@ -80,6 +87,7 @@ async def test_a_request_leaves_nothing_for_the_garbage_collector(gateway: Gatew
         gc.set_debug(0)
         gc.garbage.clear()
     # the request took the paths that used to leave cycles: errors (Anna lacks a scope) and upstream calls
-    assert {e["extensions"]["code"] for e in body["errors"]} == {"FORBIDDEN"}
+    codes = {e["extensions"]["code"] for e in body["errors"]}
+    assert codes == ({"FORBIDDEN", "UPSTREAM_UNAVAILABLE"} if permits_down else {"FORBIDDEN"})
     assert body["data"]["viewer"]["clients"]
     assert Counter(type(o).__name__ for o in left) == Counter()
