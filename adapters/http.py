@@ -114,7 +114,8 @@ _NO_COOKIES = _NoCookies()
 
 
 class NoCookiesClient(httpx.AsyncClient):
-    """An ``httpx.AsyncClient`` that has no cookies, and so neither keeps nor sends one.
+    """An ``httpx.AsyncClient`` that has no cookies, and so neither keeps nor sends one, and whose answers,
+    once read, hold no reference cycle (``send``).
 
     The company systems are called for many users, so nothing one answer sets may follow another user's
     call. An empty cookie jar is not enough to save the work: httpx still wraps every answer and its request
@@ -130,6 +131,15 @@ class NoCookiesClient(httpx.AsyncClient):
     @cookies.setter
     def cookies(self, cookies: Any) -> None:
         pass  # httpx's constructor sets the cookies it is given; there are none to keep
+
+    async def send(self, request: httpx.Request, *, stream: bool = False, **kwargs: Any) -> httpx.Response:
+        """httpx's ``send``; an answer read whole is left to reference counting. httpx binds the read stream
+        to its answer and the answer to the stream: a cycle that kept each answer (body, request, headers)
+        for the garbage collector to find (bench/README.md, session 12)."""
+        response = await super().send(request, stream=stream, **kwargs)
+        if not stream:
+            response.stream = httpx.ByteStream(response.content)
+        return response
 
 
 class _AttemptFailed(Exception):
@@ -337,10 +347,6 @@ class UpstreamClient:
         try:
             async with asyncio.timeout(self.timeouts.total):
                 response = await self._http.send(request, stream=stream)
-                if not stream:
-                    # httpx binds the read stream to its response and the response to the stream: a cycle
-                    # that kept each answer (body, request, headers) for the garbage collector to find.
-                    response.stream = httpx.ByteStream(response.content)
                 if stream and not response.is_success:
                     # An error body is small and needed for the detail; reading it also frees the connection.
                     try:

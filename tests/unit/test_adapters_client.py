@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
+import weakref
 from collections.abc import Awaitable, Callable, MutableMapping
 from decimal import Decimal
 from typing import Any
@@ -382,6 +384,23 @@ async def test_the_client_keeps_no_cookie_it_is_given_or_set() -> None:
         await http.get("/y")
         assert not http.cookies and list(http.cookies.jar) == []
     assert all("cookie" not in request.headers for request in handler.requests)
+
+
+@pytest.mark.asyncio
+async def test_an_answer_read_whole_is_freed_when_its_last_reference_goes() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"items": []})  # a new one each time, held by nothing here
+
+    async with NoCookiesClient(base_url="http://b.test", transport=httpx.MockTransport(handler)) as http:
+        gc.disable()  # only reference counting may free it
+        try:
+            response = await http.get("/x")
+            assert response.json() == {"items": []}
+            answer = weakref.ref(response)
+            del response
+            assert answer() is None
+        finally:
+            gc.enable()
 
 
 @pytest.mark.asyncio
