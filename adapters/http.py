@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json as jsonlib
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -111,18 +112,34 @@ class _NoCookies(httpx.Cookies):
 
 
 _NO_COOKIES = _NoCookies()
+# What NoCookiesClient refuses: any transport but the one it is given.
+_REFUSED_SETTINGS = ("mounts", "proxy", "trust_env")
+# A URL path needing no quoting (RFC 3986 pchar and "/"), which httpx leaves as it is.
+_PLAIN_PATH = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*")
 
 
 class NoCookiesClient(httpx.AsyncClient):
-    """An ``httpx.AsyncClient`` that has no cookies, and so neither keeps nor sends one, and whose answers,
-    once read, hold no reference cycle (``send``).
+    """An ``httpx.AsyncClient`` over one transport that keeps no cookies and sends each request straight to
+    its transport (``send``); ``url_for`` builds a request's URL without parsing it again.
 
     The company systems are called for many users, so nothing one answer sets may follow another user's
     call. An empty cookie jar is not enough to save the work: httpx still wraps every answer and its request
     in urllib's cookie objects (parsing the URL once more) before the jar ignores them, about 40 µs of the
     CPU of a call (``bench/README.md``, session 5). Here the client's cookies are one set that stays empty
     and takes nothing from an answer.
+
+    The transport must be given, and proxies (``mounts``, ``proxy``, the environment's) are refused
+    (``TypeError``): every request goes to that one transport.
     """
+
+    def __init__(self, *, transport: httpx.AsyncBaseTransport, **kwargs: Any) -> None:
+        refused = sorted(name for name in _REFUSED_SETTINGS if kwargs.get(name))
+        if refused:
+            raise TypeError(f"NoCookiesClient takes no {', '.join(refused)}")
+        kwargs["trust_env"] = False
+        super().__init__(transport=transport, **kwargs)
+        self._only_transport = transport
+        self._parsed_base: tuple[httpx.URL, Any] | None = None
 
     @property
     def cookies(self) -> httpx.Cookies:
@@ -132,14 +149,92 @@ class NoCookiesClient(httpx.AsyncClient):
     def cookies(self, cookies: Any) -> None:
         pass  # httpx's constructor sets the cookies it is given; there are none to keep
 
+    def url_for(self, path: str, params: Mapping[str, str | int] | None = None) -> httpx.URL:
+        """``base_url`` + ``path`` (its leading "/" optional) + ``params`` as a query, commas unescaped.
+
+        ``httpx.URL(string)`` checks and quotes every character of the string again: 17 µs for a short URL,
+        about half of building a request. A path of characters that need no quoting is set here beside the
+        base URL's parsed parts instead (``_url_parts``); anything else is parsed by httpx, as before.
+        ``tests/unit/test_adapters_client.py`` checks that the two give the same URL.
+        """
+        base = self.base_url
+        if self._parsed_base is None or self._parsed_base[0] is not base:
+            self._parsed_base = (base, _url_parts(base))
+        parts = self._parsed_base[1]
+        query = urlencode(params, safe=",") if params else None
+        if parts is not None:
+            joined = parts.path.rstrip("/") + (path if path.startswith("/") else "/" + path)
+            if _PLAIN_PATH.fullmatch(joined) and "/." not in joined:
+                url = httpx.URL.__new__(httpx.URL)
+                url._uri_reference = parts._replace(path=joined, query=query, fragment=None)
+                return url
+        text = str(base).rstrip("/") + (path if path.startswith("/") else "/" + path)
+        return httpx.URL(text + "?" + query if query else text)
+
     async def send(self, request: httpx.Request, *, stream: bool = False, **kwargs: Any) -> httpx.Response:
-        """httpx's ``send``; an answer read whole is left to reference counting. httpx binds the read stream
-        to its answer and the answer to the stream: a cycle that kept each answer (body, request, headers)
-        for the garbage collector to find (bench/README.md, session 12)."""
-        response = await super().send(request, stream=stream, **kwargs)
+        """httpx's ``send`` without the layers this client has none of; an answer read whole holds no cycle.
+
+        ``AsyncClient.send`` runs every request through authentication, redirect and event-hook steps (an
+        async generator and three coroutines deep) before its transport, about 20 µs of a call's 165
+        (``python -m bench.http_client``). When none of them has anything to do (no authentication, no user
+        name in the URL, no event hooks, redirects not followed, no per-call setting but the defaults), the
+        request goes to the transport at once, with the client's timeouts unless it has its own; otherwise
+        through httpx.
+
+        httpx also binds a read answer's stream to the answer and the answer to the stream: a cycle that kept
+        each answer (body, request, headers) for the garbage collector to find (bench/README.md, session
+        12); an answer read whole gets a plain stream instead.
+        """
+        hooks = self.event_hooks
+        if (
+            any(value is not httpx.USE_CLIENT_DEFAULT for value in kwargs.values())
+            or self.auth is not None
+            or self.follow_redirects
+            or hooks["request"]
+            or hooks["response"]
+            or request.url.userinfo
+        ):
+            response = await super().send(request, stream=stream, **kwargs)
+        else:
+            response = await self._send_to_transport(request, stream)
         if not stream:
             response.stream = httpx.ByteStream(response.content)
         return response
+
+    async def _send_to_transport(self, request: httpx.Request, stream: bool) -> httpx.Response:
+        if self.is_closed:
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+        if "timeout" not in request.extensions:
+            request.extensions = {**request.extensions, "timeout": self.timeout.as_dict()}
+        try:
+            response = await self._only_transport.handle_async_request(request)
+        except httpx.RequestError as exc:
+            exc.request = request  # as httpx's client does for a transport that did not say
+            raise
+        response.request = request
+        if not stream:
+            try:
+                await response.aread()
+            except BaseException:
+                await response.aclose()
+                raise
+        return response
+
+
+def _url_parts(url: httpx.URL) -> Any:
+    """``url``'s parsed parts (``httpx.URL._uri_reference``, a named tuple), if this httpx keeps them where
+    ``url_for`` expects them (checked on one URL); else None."""
+    parts: Any = getattr(url, "_uri_reference", None)
+    if not callable(getattr(parts, "_replace", None)) or not isinstance(getattr(parts, "path", None), str):
+        return None
+    probe = httpx.URL.__new__(httpx.URL)
+    probe._uri_reference = parts._replace(path="/a,b/%C4%81", query="x=1%2C2&y=%C5%AB", fragment=None)
+    expected = url.copy_with(raw_path=b"/a,b/%C4%81?x=1%2C2&y=%C5%AB", fragment=None)
+    return (
+        parts
+        if (probe.raw_path, probe.host, probe.port) == (expected.raw_path, expected.host, expected.port)
+        else None
+    )
 
 
 class _AttemptFailed(Exception):
@@ -186,10 +281,7 @@ class UpstreamClient:
             timeout=timeouts.for_httpx(),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             follow_redirects=False,
-            # Proxy variables in the environment would route around the transport given here.
-            trust_env=False,
         )
-        self._base = str(self._http.base_url).rstrip("/")
         self._timeout = self._http.timeout.as_dict()
 
     async def __aenter__(self) -> Self:
@@ -329,9 +421,7 @@ class UpstreamClient:
         are in the query (``ids=K1,K2``), which allows them; whatever httpx escapes is escaped here too
         (``tests/unit/test_adapters_client.py`` compares the two).
         """
-        url = self._base + (path if path.startswith("/") else "/" + path)
-        if params:
-            url += "?" + urlencode(params, safe=",")
+        url = self._http.url_for(path, params)
         merged = self._http.headers
         if headers:
             merged = httpx.Headers(merged)

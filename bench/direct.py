@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 import orjson
@@ -156,7 +155,7 @@ def permit_row(p: Json, stations: Sequence[Json]) -> Json:
 
 class Direct:
     """One pooled ``httpx.AsyncClient`` per system (the gateway's ``NoCookiesClient``), over the gateway's
-    own transport, each request built from one URL string as ``UpstreamClient`` builds it (the same HTTP
+    own transport, each request's URL built by its ``url_for`` as ``UpstreamClient`` builds it (the same HTTP
     machinery as the gateway's adapters, so that the difference measured is the gateway's); every method is
     one scenario's whole answer."""
 
@@ -178,7 +177,7 @@ class Direct:
     async def _get(self, system: str, path: str, params: Mapping[str, str | int]) -> Json:
         self.calls += 1
         client = self._http[system]
-        url = f"{str(client.base_url).rstrip('/')}{path}?{urlencode(params, safe=',')}"
+        url = client.url_for(path, params)
         timeout = {"timeout": client.timeout.as_dict()}
         response = await client.send(httpx.Request("GET", url, headers=client.headers, extensions=timeout))
         response.raise_for_status()

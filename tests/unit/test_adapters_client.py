@@ -6,9 +6,10 @@ import asyncio
 import gc
 import time
 import weakref
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -26,6 +27,7 @@ from adapters.http import (
     RetryPolicy,
     Timeouts,
     UpstreamClient,
+    _url_parts,
     chunked,
     unique,
 )
@@ -377,7 +379,7 @@ async def test_the_client_keeps_no_cookie_it_is_given_or_set() -> None:
     handler = Counter(httpx.Response(200, headers={"Set-Cookie": "session=anna; Path=/"}))
     transport = httpx.MockTransport(handler)
     async with NoCookiesClient(base_url="http://b.test", transport=transport, cookies={"a": "1"}) as http:
-        http.cookies = {"b": "2"}  # type: ignore[assignment]
+        http.cookies = {"b": "2"}
         http.cookies.set("c", "3")
         http.cookies["d"] = "4"
         await http.get("/x")
@@ -401,6 +403,119 @@ async def test_an_answer_read_whole_is_freed_when_its_last_reference_goes() -> N
             assert answer() is None
         finally:
             gc.enable()
+
+
+BASES = ["http://b.test", "http://127.0.0.1:8101/", "https://b.test:8443/sandbox/system/"]
+PATHS = [
+    "/invoices",
+    "health",
+    "/documents/D%2F1/content",
+    "/clients/K1,K2:@!$&'()*+;=-._~",
+    "/a b/ā",  # needs quoting: httpx's own parsing
+    "/x/../y",  # a dot segment httpx removes: httpx's own parsing
+    "/%zz",
+]
+
+
+@pytest.mark.parametrize("base", BASES)
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("params", [None, {"ids": "K 1,Ā/2?&=#%,ü", "first": 20}])
+def test_url_for_is_the_url_httpx_parses(base: str, path: str, params: dict[str, str | int] | None) -> None:
+    client = NoCookiesClient(base_url=base, transport=httpx.MockTransport(Counter(OK)))
+    text = str(client.base_url).rstrip("/") + (path if path.startswith("/") else "/" + path)
+    if params:
+        text += "?" + urlencode(params, safe=",")
+    ours, theirs = client.url_for(path, params), httpx.URL(text)
+    assert _url_parts(client.base_url) is not None  # so plain paths take the short way here
+    # every part, so every property of the two is the same
+    assert ours._uri_reference == theirs._uri_reference and ours == theirs
+
+
+@pytest.mark.asyncio
+async def test_a_request_goes_straight_to_the_transport(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Chunks(httpx.AsyncByteStream):
+        closed = False
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            yield b'{"ok":'
+            yield b"true}"
+
+        async def aclose(self) -> None:
+            self.closed = True
+
+    async def not_through_httpx(*args: object, **kwargs: object) -> None:
+        raise AssertionError("sent through AsyncClient.send")
+
+    monkeypatch.setattr(httpx.AsyncClient, "send", not_through_httpx)
+    handler, chunks = Counter(OK), Chunks()
+    async with NoCookiesClient(
+        base_url="http://b.test", transport=httpx.MockTransport(handler), timeout=7
+    ) as http:
+        request = httpx.Request("GET", http.url_for("/x", {"a": 1}))
+        response = await http.send(request)
+        assert response.request is request and response.json() == {"ok": True}
+        assert handler.requests[0].extensions["timeout"] == httpx.Timeout(7).as_dict()
+        own = httpx.Request("GET", "http://b.test/y", extensions={"timeout": {"read": 1}})
+        await http.send(own)
+        assert handler.requests[1].extensions["timeout"] == {"read": 1}
+        handler.responses.append(httpx.Response(200, stream=chunks))
+        streamed = await http.send(httpx.Request("GET", "http://b.test/z"), stream=True)
+        assert not streamed.is_stream_consumed and not chunks.closed
+        assert await streamed.aread() == b'{"ok":true}' and chunks.closed
+    with pytest.raises(RuntimeError, match="closed"):
+        await http.send(httpx.Request("GET", "http://b.test/x"))
+
+
+@pytest.mark.asyncio
+async def test_a_transport_error_names_the_request() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused")  # no request given, as a transport may do
+
+    async with NoCookiesClient(base_url="http://b.test", transport=httpx.MockTransport(handler)) as http:
+        request = httpx.Request("GET", "http://b.test/x")
+        with pytest.raises(httpx.ConnectError) as caught:
+            await http.send(request)
+    assert caught.value.request is request
+
+
+@pytest.mark.asyncio
+async def test_what_the_client_has_to_do_still_goes_through_httpx() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        if request.url.path == "/here":
+            return httpx.Response(302, headers={"Location": "/there"})
+        return OK
+
+    requests: list[httpx.Request] = []
+    seen: list[str] = []
+
+    async def hook(request: httpx.Request) -> None:
+        seen.append(request.url.path)
+
+    async with NoCookiesClient(base_url="http://b.test", transport=httpx.MockTransport(handler)) as http:
+        redirected = await http.get("/here")
+        assert redirected.status_code == 302  # not followed
+        http.event_hooks = {"request": [hook]}
+        http.follow_redirects = True
+        http.auth = ("anna", "secret")
+        followed = await http.get("/here")
+        assert followed.json() == {"ok": True} and seen == ["/here", "/there"]
+        assert requests[-1].headers["Authorization"].startswith("Basic ")
+    async with NoCookiesClient(base_url="http://b.test", transport=httpx.MockTransport(handler)) as http:
+        await http.send(httpx.Request("GET", "http://jan:pw@b.test/named"))
+        assert requests[-1].headers["Authorization"].startswith("Basic ")
+        await http.send(httpx.Request("GET", "http://b.test/plain"))
+        assert "Authorization" not in requests[-1].headers and seen == ["/here", "/there"]
+
+
+@pytest.mark.parametrize(
+    "setting", [{"mounts": {"http://": None}}, {"proxy": "http://p.test"}, {"trust_env": True}]
+)
+def test_the_client_takes_no_other_transport(setting: dict[str, Any]) -> None:
+    with pytest.raises(TypeError, match="NoCookiesClient takes no"):
+        NoCookiesClient(base_url="http://b.test", transport=httpx.MockTransport(Counter(OK)), **setting)
 
 
 @pytest.mark.asyncio
