@@ -286,6 +286,34 @@ async def test_breaker_opens_then_half_opens_then_closes() -> None:
         assert breaker.state == "closed"
 
 
+@pytest.mark.asyncio
+async def test_a_trial_call_that_ends_without_a_verdict_frees_the_slot_and_a_404_closes_the_breaker() -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker(failure_threshold=1, cooldown=1.0, clock=clock)
+    started = asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/slow"):
+            started.set()
+            await asyncio.sleep(60)
+        return httpx.Response(404, json={"detail": "no such client"})
+
+    async with make_client(handler, breaker=breaker, retry=RetryPolicy(attempts=1)) as client:
+        breaker.record_failure()
+        clock.now += 1.0  # half-open: one trial may go
+        trial = asyncio.create_task(client.get_json("/slow"))
+        await started.wait()
+        with pytest.raises(UpstreamUnavailable, match="circuit open"):
+            await client.get_json("/x")  # the trial is running
+        trial.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await trial
+        assert breaker.state == "half_open"
+        with pytest.raises(UpstreamNotFound):
+            await client.get_json("/x")  # the next trial: an answer, if not the one hoped for
+        assert breaker.state == "closed"
+
+
 def test_half_open_lets_only_one_trial_through() -> None:
     clock = FakeClock()
     breaker = CircuitBreaker(failure_threshold=1, cooldown=1.0, clock=clock)
