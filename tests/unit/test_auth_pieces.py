@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from datetime import date, timedelta
 from urllib.parse import parse_qs, quote, unquote, urlsplit
@@ -81,6 +82,14 @@ def test_global_ids_round_trip_and_reject_other_types() -> None:
         raw_id(gid, "Client")
     with pytest.raises(NotFound):
         from_global_id("%%%")
+
+
+@pytest.mark.parametrize("raw", ["P123", "S>>>?", "S???", "Bērziņš", "K1", "K12", "K123"])
+def test_a_global_id_is_url_safe_base64_without_padding(raw: str) -> None:
+    gid = to_global_id("Station", raw)
+    assert gid == base64.urlsafe_b64encode(f"Station:{raw}".encode()).decode().rstrip("=")
+    assert "+" not in gid and "/" not in gid and "=" not in gid
+    assert from_global_id(gid) == ("Station", raw)
 
 
 def _account(state: str = "ACTIVE", self_client: str | None = None) -> Account:
