@@ -424,12 +424,12 @@ class UpstreamClient:
         content: bytes | None,
         headers: Mapping[str, str] | None,
     ) -> httpx.Request:
-        """What ``AsyncClient.build_request`` makes of these, less the cookies, from one URL string.
+        """What ``AsyncClient.build_request`` makes of these, less the cookies, with the URL from ``url_for``.
 
         ``build_request`` parses the URL again at each step (base URL, path, parameters), checking every
-        character each time: 216 µs for a batch call with 20 ids, against 82 µs here. Commas stay as they
-        are in the query (``ids=K1,K2``), which allows them; whatever httpx escapes is escaped here too
-        (``tests/unit/test_adapters_client.py`` compares the two).
+        character each time: 216 µs for a batch call with 20 ids, against 82 µs from one URL string and less
+        since ``url_for``. Commas stay as they are in the query (``ids=K1,K2``), which allows them; whatever
+        httpx escapes is escaped here too (``tests/unit/test_adapters_client.py`` compares the two).
         """
         url = self._http.url_for(path, params)
         merged = self._http.headers
