@@ -213,12 +213,17 @@ class NoCookiesClient(httpx.AsyncClient):
             raise
         response.request = request
         if not stream:
-            try:
-                await response.aread()
-            except BaseException:
-                await response.aclose()
-                raise
+            await _read_whole(response)
         return response
+
+
+async def _read_whole(response: httpx.Response) -> None:
+    """Read an answer's body; when that fails, close the answer (its connection is not reused) and raise."""
+    try:
+        await response.aread()
+    except BaseException:
+        await response.aclose()
+        raise
 
 
 def _url_parts(url: httpx.URL) -> Any:
@@ -449,11 +454,7 @@ class UpstreamClient:
                 response = await self._http.send(request, stream=stream)
                 if stream and not response.is_success:
                     # An error body is small and needed for the detail; reading it also frees the connection.
-                    try:
-                        await response.aread()
-                    except BaseException:
-                        await response.aclose()
-                        raise
+                    await _read_whole(response)
                 return response
         except (httpx.TimeoutException, TimeoutError):
             raise _AttemptFailed("timed out") from None
