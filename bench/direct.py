@@ -177,9 +177,9 @@ class Direct:
     async def _get(self, system: str, path: str, params: Mapping[str, str | int]) -> Json:
         self.calls += 1
         client = self._http[system]
-        url = client.url_for(path, params)
-        timeout = {"timeout": client.timeout.as_dict()}
-        response = await client.send(httpx.Request("GET", url, headers=client.headers, extensions=timeout))
+        # the client's timeouts are set by its send, as for the gateway's requests
+        request = httpx.Request("GET", client.url_for(path, params), headers=client.headers)
+        response = await client.send(request)
         response.raise_for_status()
         body: Json = orjson.loads(response.content)
         return body
