@@ -1,9 +1,20 @@
-"""Portal accounts and mandates, read from and written to the gateway's database."""
+"""Portal accounts and mandates, read from and written to the gateway's database.
+
+Every request reads its caller's account and mandates (terms 5 and 6: a block or a revoked mandate is felt on
+the next request, on every instance). Each write to them gives the user a new random *stamp* in the shared
+store, after it is committed; a session's read brings the stamp back in the same round trip to the store
+(``Sessions.resolve``), and a worker keeps what it read last for each user, with the stamp it had read before
+it: while the stamp is unchanged and for at most a few seconds (``ACCOUNT_CACHE_SECONDS``) that is what the
+database would say, so it is not read again. The few seconds bound what no stamp announces: a row changed by
+hand in the database, a stamp the store lost.
+"""
 
 from __future__ import annotations
 
+import secrets
+import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -12,8 +23,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.db import DriverQuery, as_utc, mandates, portal_users, terms_acceptances, utcnow
+from gateway.store import Store
 
 PASSWORD_MAX_AGE = timedelta(days=90)
+STAMP_PREFIX = "acct:"  # + user id: the account's stamp in the shared store
+# A stamp outlives any cached read by far, so an absent stamp means no write since the read was cached.
+STAMP_SECONDS = 24 * 3600
+MAX_CACHE_SECONDS = 60.0
+CACHE_SIZE = 10_000  # users whose last read a worker keeps
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +128,39 @@ _ACCOUNT_AND_MANDATES = (
 )
 
 
-class Accounts:
-    """The account and mandate queries the gateway makes, one method each."""
+@dataclass(frozen=True, slots=True)
+class _Read:
+    stamp: str
+    at: float  # when the stamp was read, before the database was
+    account: Account
+    mandates: tuple[Mandate, ...]
 
-    def __init__(self, engine: AsyncEngine) -> None:
+
+class Accounts:
+    """The account and mandate queries the gateway makes, one method each.
+
+    With a ``store`` every write stamps the user anew (see above); with ``cache_seconds`` too, reads given the
+    stamp the caller's session brought are kept that long at most, per worker."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        store: Store | None = None,
+        *,
+        cache_seconds: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not 0 <= cache_seconds <= MAX_CACHE_SECONDS:
+            raise ValueError(
+                f"cache_seconds must be between 0 and {MAX_CACHE_SECONDS:g}, got {cache_seconds}"
+            )
+        if cache_seconds and store is None:
+            raise ValueError("caching accounts needs the store that stamps their writes")
         self.engine = engine
+        self.store = store
+        self.cache_seconds = cache_seconds
+        self._clock = clock
+        self._reads: dict[str, _Read] = {}
         self._account_and_mandates = DriverQuery(engine, _ACCOUNT_AND_MANDATES)
 
     async def _one(self, where: sa.ColumnElement[bool]) -> Account | None:
@@ -129,19 +174,38 @@ class Accounts:
     async def by_email(self, email: str) -> Account | None:
         return await self._one(portal_users.c.email == email.strip().lower())
 
-    async def with_mandates(self, user_id: str) -> tuple[Account, list[Mandate]] | None:
-        """The account and its mandates, as they are now, in one statement."""
+    async def with_mandates(
+        self, user_id: str, stamp: str | None = None
+    ) -> tuple[Account, list[Mandate]] | None:
+        """The account and its mandates, as they are now, in one statement; given the user's ``stamp`` as the
+        store has it now ("" for none), the read this worker kept with the same stamp, if it is recent."""
+        now = self._clock()
+        if stamp is not None and self.cache_seconds:
+            kept = self._reads.get(user_id)
+            if kept is not None and kept.stamp == stamp and now - kept.at < self.cache_seconds:
+                return kept.account, list(kept.mandates)
         rows = await self._account_and_mandates.all({"user_id": user_id})
         if not rows:
             return None
+        account = _account(rows[0])
         found = [_mandate(row, _MANDATE) for row in rows if row[_MANDATE + "id"] is not None]
-        return _account(rows[0]), found
+        if stamp is not None and self.cache_seconds:
+            self._keep(user_id, _Read(stamp, now, account, tuple(found)))
+        return account, found
+
+    def _keep(self, user_id: str, read: _Read) -> None:
+        self._reads.pop(user_id, None)
+        if len(self._reads) >= CACHE_SIZE:  # the oldest kept goes first
+            del self._reads[next(iter(self._reads))]
+        self._reads[user_id] = read
+
+    async def _stamp(self, user_id: str) -> None:
+        """After a committed write: every worker's kept read of this user is out of date from now on."""
+        if self.store is not None:
+            await self.store.put(STAMP_PREFIX + user_id, secrets.token_urlsafe(16), ttl=STAMP_SECONDS)
 
     async def record_login(self, user_id: str) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                portal_users.update().where(portal_users.c.id == user_id).values(last_login_at=utcnow())
-            )
+        await self._update(user_id, last_login_at=utcnow())
 
     async def accepted_terms_versions(self, user_id: str) -> set[int]:
         async with self.engine.connect() as conn:
@@ -206,6 +270,7 @@ class Accounts:
                     created_at=utcnow(),
                 )
             )
+        await self._stamp(user_id)
         return mandate_id
 
     async def count_users(self) -> int:
@@ -238,6 +303,7 @@ class Accounts:
             result = await conn.execute(
                 portal_users.update().where(portal_users.c.id == user_id).values(**values)
             )
+        await self._stamp(user_id)
         return bool(result.rowcount)
 
     async def set_password(self, user_id: str, password_hash: str) -> None:
@@ -266,9 +332,15 @@ class Accounts:
 
     async def revoke_mandate(self, mandate_id: str) -> bool:
         async with self.engine.begin() as conn:
-            result = await conn.execute(
-                mandates.update()
-                .where(mandates.c.id == mandate_id, mandates.c.revoked_at.is_(None))
-                .values(revoked_at=utcnow())
-            )
-        return bool(result.rowcount)
+            revoked = (
+                await conn.execute(
+                    mandates.update()
+                    .where(mandates.c.id == mandate_id, mandates.c.revoked_at.is_(None))
+                    .values(revoked_at=utcnow())
+                    .returning(mandates.c.user_id)
+                )
+            ).first()
+        if revoked is None:
+            return False
+        await self._stamp(revoked.user_id)
+        return True

@@ -13,6 +13,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from auth.accounts import STAMP_PREFIX
 from gateway.store import Store
 
 COOKIE_NAME = "esakari_session"
@@ -24,6 +25,8 @@ class Session:
     user_id: str
     created_at: float
     absolute_expiry: float
+    # The user's account stamp as the store had it when the session was read ("" for none; see auth/accounts)
+    account_stamp: str | None = None
 
 
 def _session_id(token: str) -> str:
@@ -50,16 +53,17 @@ class Sessions:
     async def resolve(self, token: str) -> Session | None:
         """The live session of a token, its idle timer restarted; None when unknown or expired."""
         sid = _session_id(token)
-        # One round trip: the idle timer restarts as the session is read. Near the absolute expiry the key may
-        # outlive it by up to the idle timeout; the check below refuses it all the same.
-        raw = await self.store.get_touch(f"sess:{sid}", self.idle)
+        # One round trip: the idle timer restarts as the session is read, and the user's account stamp comes
+        # with it. Near the absolute expiry the key may outlive it by up to the idle timeout; the check below
+        # refuses it all the same.
+        raw, stamp = await self.store.get_touch_linked(f"sess:{sid}", self.idle, "u", STAMP_PREFIX)
         if raw is None:
             return None
         data = json.loads(raw)
         if time.time() >= data["a"]:
             await self.store.delete(f"sess:{sid}")
             return None
-        return Session(sid, data["u"], data["c"], data["a"])
+        return Session(sid, data["u"], data["c"], data["a"], stamp or "")
 
     async def end(self, token: str) -> str | None:
         """End one session; returns its user id when there was one."""

@@ -46,7 +46,10 @@ async def identity_service() -> AsyncIterator[tuple[Identity, AuditJournal]]:
     sessions = Sessions(store, settings.session_idle_seconds, settings.session_absolute_seconds)
     mailer = create_mailer(settings.smtp_url, Path(settings.outbox_dir))
     try:
-        yield Identity(Accounts(engine), sessions, store, mailer, settings.public_url), AuditJournal(engine)
+        yield (
+            Identity(Accounts(engine, store), sessions, store, mailer, settings.public_url),
+            AuditJournal(engine),
+        )
     finally:
         await store.close()
         await engine.dispose()

@@ -56,9 +56,12 @@ def csrf_safe(request: HTTPConnection) -> bool:
     return bool(content_type) and content_type not in _SIMPLE_CONTENT_TYPES
 
 
-async def principal_for_user(services: Services, user_id: str, loaders: Loaders) -> Principal:
-    """The Principal of a user, read fresh from the database: account state and mandates as they are now."""
-    found = await services.accounts.with_mandates(user_id)
+async def principal_for_user(
+    services: Services, user_id: str, loaders: Loaders, stamp: str | None = None
+) -> Principal:
+    """The Principal of a user: account state and mandates as they are now (from the database, or as this
+    worker last read them when the user's account ``stamp``, read with the session, is unchanged)."""
+    found = await services.accounts.with_mandates(user_id, stamp)
     if found is None or found[0].state != "ACTIVE":
         return Principal.anonymous()
     account, mandates = found
@@ -83,7 +86,7 @@ async def resolve_principal(
     session = await services.sessions.resolve(token)
     if session is None:
         return Principal.anonymous(), None
-    return await principal_for_user(services, session.user_id, loaders), session.id
+    return await principal_for_user(services, session.user_id, loaders, session.account_stamp), session.id
 
 
 async def bank_principal(services: Services, token: str) -> Principal:

@@ -73,6 +73,7 @@ class Settings:
     policy_file: str | None = None
     session_idle_seconds: int = 30 * 60
     session_absolute_seconds: int = 12 * 3600
+    account_cache_seconds: float = 5.0  # a worker's last read of a caller's account, while its stamp holds
     download_link_seconds: int = 300
     lockout_seconds: int = 15 * 60
     lockout_threshold: int = 5
@@ -130,6 +131,7 @@ class Settings:
             policy_file=_env("POLICY_FILE"),
             session_idle_seconds=_int("SESSION_IDLE_SECONDS", 30 * 60),
             session_absolute_seconds=_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600),
+            account_cache_seconds=float(_env("ACCOUNT_CACHE_SECONDS", "5") or "5"),
             lockout_seconds=_int("LOCKOUT_SECONDS", 15 * 60),
             receipt_key_file=_env("RECEIPT_KEY_FILE", str(VAR_DIR / "receipt-key.json")) or "",
             upstream_timeout_seconds=float(_env("UPSTREAM_TIMEOUT_SECONDS", "5") or "5"),

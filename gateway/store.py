@@ -6,6 +6,7 @@ number of gateway instances see the same state. The in-memory store serves one i
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Protocol
 
@@ -17,8 +18,12 @@ class Store(Protocol):
 
     async def get(self, key: str) -> str | None: ...
 
-    async def get_touch(self, key: str, ttl: int) -> str | None:
-        """Read a value and restart its time to live, in one step (a session's idle timer)."""
+    async def get_touch_linked(
+        self, key: str, ttl: int, field: str, prefix: str
+    ) -> tuple[str | None, str | None]:
+        """Read a value and restart its time to live (a session's idle timer) and, in the same step, read the
+        key ``prefix + value[field]`` of that value, a JSON object (the session's user's account stamp);
+        ``None`` for what is absent."""
         ...
 
     async def put(self, key: str, value: str, ttl: int | None = None, *, only_new: bool = False) -> bool:
@@ -76,12 +81,20 @@ class MemoryStore:
         value = self._live(key)
         return value if isinstance(value, str) else None
 
-    async def get_touch(self, key: str, ttl: int) -> str | None:
+    async def get_touch_linked(
+        self, key: str, ttl: int, field: str, prefix: str
+    ) -> tuple[str | None, str | None]:
         value = self._live(key)
         if not isinstance(value, str):
-            return None
+            return None, None
         self._values[key] = (value, self._expiry(ttl))
-        return value
+        try:
+            link = json.loads(value).get(field)
+        except (ValueError, AttributeError):
+            link = None
+        if not isinstance(link, str):
+            return value, None
+        return value, await self.get(prefix + link)
 
     async def put(self, key: str, value: str, ttl: int | None = None, *, only_new: bool = False) -> bool:
         if only_new and self._live(key) is not None:
@@ -149,6 +162,22 @@ return {count}
 """
 
 
+# GETEX (Redis 6.2 or newer) of a JSON value and GET of the key one of its fields names, in one round trip (a
+# session and its user's account stamp, read on every request). The second key is not in KEYS: fine on one
+# Redis, not on a cluster.
+_GET_TOUCH_LINKED = """
+local value = redis.call('GETEX', KEYS[1], 'EX', ARGV[1])
+if not value then
+  return {false, false}
+end
+local ok, decoded = pcall(cjson.decode, value)
+if not ok or type(decoded) ~= 'table' or type(decoded[ARGV[2]]) ~= 'string' then
+  return {value, false}
+end
+return {value, redis.call('GET', ARGV[3] .. decoded[ARGV[2]])}
+"""
+
+
 class RedisStore:
     """Redis through redis-py's asyncio client; keys are prefixed so that a database can be shared."""
 
@@ -157,6 +186,7 @@ class RedisStore:
         self._prefix = prefix
         # Sent by its SHA1 (EVALSHA); redis-py loads it again when the server has forgotten it.
         self._count = self._redis.register_script(_COUNT)
+        self._get_touch_linked = self._redis.register_script(_GET_TOUCH_LINKED)
 
     def _k(self, key: str) -> str:
         return self._prefix + key
@@ -165,9 +195,11 @@ class RedisStore:
         value = await self._redis.get(self._k(key))
         return value if value is None else str(value)
 
-    async def get_touch(self, key: str, ttl: int) -> str | None:
-        value = await self._redis.getex(self._k(key), ex=ttl)  # GETEX: Redis 6.2 or newer
-        return value if value is None else str(value)
+    async def get_touch_linked(
+        self, key: str, ttl: int, field: str, prefix: str
+    ) -> tuple[str | None, str | None]:
+        value, linked = await self._get_touch_linked(keys=[self._k(key)], args=[ttl, field, self._k(prefix)])
+        return value, linked
 
     async def put(self, key: str, value: str, ttl: int | None = None, *, only_new: bool = False) -> bool:
         written = await self._redis.set(self._k(key), value, ex=ttl or None, nx=only_new)

@@ -180,7 +180,7 @@ async def start(settings: Settings, *, store: Store | None = None, sandbox: Any 
     engine = create_engine(settings.database_url, settings.per_worker(settings.database_connections))
     await migrate(engine)
     the_store = store or create_store(settings.redis_url, settings.redis_prefix)
-    accounts = Accounts(engine)
+    accounts = Accounts(engine, the_store, cache_seconds=settings.account_cache_seconds)
     if sandbox is not None or settings.seed_personas:
         from gateway.seed import seed_personas
 

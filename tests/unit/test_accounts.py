@@ -1,5 +1,6 @@
 """Accounts.with_mandates: the account and all its mandates, in one statement, on both databases, read on the
-driver's connection (DriverQuery) as SQLAlchemy would read them."""
+driver's connection (DriverQuery) as SQLAlchemy would read them; a worker's kept read, used only while the
+user's stamp is unchanged and for a few seconds at most, and a new stamp after every write."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ import asyncpg
 import pytest
 import sqlalchemy as sa
 
-from auth.accounts import Accounts
+from auth import accounts as accounts_module
+from auth.accounts import STAMP_PREFIX, Accounts
 from gateway import db
 from gateway.db import DriverQuery, create_engine, mandates, migrate
+from gateway.store import MemoryStore
 from tests.conftest import fresh_postgres, service_url
 
 
@@ -29,6 +32,146 @@ async def accounts(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     await migrate(engine)
     yield Accounts(engine)
     await engine.dispose()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def cached(tmp_path: Path) -> AsyncIterator[tuple[Accounts, MemoryStore, Clock, list[str]]]:
+    """Accounts over SQLite, a store and a 5-second cache; the list gets the user of every database read."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'cached.db'}")
+    await migrate(engine)
+    store, clock, reads = MemoryStore(), Clock(), []
+    kept = Accounts(engine, store, cache_seconds=5, clock=clock)
+    query = kept._account_and_mandates
+    read = query.all
+
+    async def counted(params: dict[str, Any]) -> Sequence[Any]:
+        reads.append(params["user_id"])
+        return await read(params)
+
+    query.all = counted  # type: ignore[method-assign]
+    yield kept, store, clock, reads
+    await engine.dispose()
+
+
+async def stamp(store: MemoryStore, user_id: str) -> str:
+    return await store.get(STAMP_PREFIX + user_id) or ""
+
+
+async def test_a_kept_read_serves_while_the_stamp_holds_for_the_cache_seconds_at_most(
+    cached: tuple[Accounts, MemoryStore, Clock, list[str]],
+) -> None:
+    accounts, store, clock, reads = cached
+    user = await accounts.create_user(email="kept@example.lv", full_name="Kept")
+    now = await stamp(store, user)
+    first = await accounts.with_mandates(user, now)
+    assert await accounts.with_mandates(user, now) == first and reads == [user]
+    clock.now += 4.9
+    assert await accounts.with_mandates(user, now) == first and reads == [user]
+    clock.now += 0.2  # 5.1 s after the read: read again, and kept from now
+    assert await accounts.with_mandates(user, now) == first and reads == [user, user]
+    assert await accounts.with_mandates(user, "another stamp") == first and reads == [user] * 3
+    assert await accounts.with_mandates(user) == first and reads == [user] * 4  # no stamp: always read
+    assert await accounts.with_mandates(user, "another stamp") == first and reads == [user] * 4
+    # what a caller does to the mandates it gets does not reach the kept read
+    found = await accounts.with_mandates(user, "another stamp")
+    assert found is not None
+    found[1].append(found[1][0] if found[1] else None)  # type: ignore[arg-type]
+    assert await accounts.with_mandates(user, "another stamp") == first
+
+
+async def test_reads_without_a_stamp_are_not_kept_and_no_cache_seconds_keeps_nothing(
+    cached: tuple[Accounts, MemoryStore, Clock, list[str]], tmp_path: Path
+) -> None:
+    accounts, _, _, reads = cached
+    user = await accounts.create_user(email="fresh@example.lv", full_name="Fresh")
+    await accounts.with_mandates(user)
+    await accounts.with_mandates(user, "")
+    await accounts.with_mandates(user, "")
+    assert reads == [user, user]
+    assert await accounts.with_mandates("no-such-user", "") is None
+    assert await accounts.with_mandates("no-such-user", "") is None
+    assert reads == [user, user, "no-such-user", "no-such-user"]  # no account: nothing kept
+
+    uncached = Accounts(accounts.engine, MemoryStore())
+    query = uncached._account_and_mandates
+    read, plain = query.all, []
+
+    async def counted(params: dict[str, Any]) -> Sequence[Any]:
+        plain.append(params["user_id"])
+        return await read(params)
+
+    query.all = counted  # type: ignore[method-assign]
+    await uncached.with_mandates(user, "")
+    await uncached.with_mandates(user, "")
+    assert plain == [user, user]
+
+
+async def test_every_write_to_an_account_or_its_mandates_gives_it_a_new_stamp_after_the_commit(
+    cached: tuple[Accounts, MemoryStore, Clock, list[str]],
+) -> None:
+    accounts, store, _, reads = cached
+    user = await accounts.create_user(email="stamped@example.lv", full_name="Stamped")
+    other = await accounts.create_user(email="other@example.lv", full_name="Other")
+    mandate = await accounts.add_mandate(
+        user_id=user, client_id="K1", scopes=["BILLING_READ"], valid_from=date(2026, 1, 1), valid_until=None
+    )
+    writes = {
+        "set_password": lambda: accounts.set_password(user, "hash"),
+        "set_state": lambda: accounts.set_state(user, "BLOCKED", "SUSPECTED_MISUSE"),
+        "require_password_change": lambda: accounts.require_password_change(user),
+        "record_login": lambda: accounts.record_login(user),
+        "add_mandate": lambda: accounts.add_mandate(
+            user_id=user,
+            client_id="K2",
+            scopes=["PERMITS_READ"],
+            valid_from=date(2026, 1, 1),
+            valid_until=None,
+        ),
+        "revoke_mandate": lambda: accounts.revoke_mandate(mandate),
+    }
+    for name, write in writes.items():
+        before = await stamp(store, user)
+        kept = await accounts.with_mandates(user, before)
+        untouched = await stamp(store, other)
+        await write()
+        after = await stamp(store, user)
+        assert after not in ("", before), name
+        assert await stamp(store, other) == untouched, name  # one user's write leaves the others' reads kept
+        found = await accounts.with_mandates(user, after)
+        assert reads[-1] == user and found != kept, name  # read again, and the write is in it
+    assert not await accounts.revoke_mandate(mandate)  # revoked already: nothing written, no new stamp
+    assert not await accounts.revoke_mandate("no-such-mandate")
+
+
+async def test_the_kept_reads_are_bounded(
+    cached: tuple[Accounts, MemoryStore, Clock, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    accounts, _, _, reads = cached
+    monkeypatch.setattr(accounts_module, "CACHE_SIZE", 2)
+    users = [await accounts.create_user(email=f"u{n}@example.lv", full_name=f"U{n}") for n in range(3)]
+    for user in users:
+        await accounts.with_mandates(user, "")
+    await accounts.with_mandates(users[0], "")  # the oldest went first
+    await accounts.with_mandates(users[2], "")
+    assert reads == [*users, users[0]]
+
+
+def test_a_cache_needs_the_store_and_a_few_seconds_at_most() -> None:
+    engine = create_engine("sqlite+aiosqlite://")
+    with pytest.raises(ValueError, match="between 0 and 60"):
+        Accounts(engine, MemoryStore(), cache_seconds=61)
+    with pytest.raises(ValueError, match="between 0 and 60"):
+        Accounts(engine, MemoryStore(), cache_seconds=-1)
+    with pytest.raises(ValueError, match="needs the store"):
+        Accounts(engine, cache_seconds=5)
 
 
 async def test_an_account_with_none_one_and_several_mandates(accounts: Accounts) -> None:

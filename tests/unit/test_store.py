@@ -60,10 +60,19 @@ async def test_sets(store: Store) -> None:
     assert await store.set_members("s") == {"b"}
 
 
-async def test_get_touch_restarts_the_time_to_live(store: Store) -> None:
-    await store.put("idle", "v", ttl=2)
-    assert await store.get_touch("idle", 100) == "v"
-    remaining = await store.ttl("idle")
+async def test_get_touch_linked_reads_the_key_a_field_names_and_restarts_the_first(store: Store) -> None:
+    await store.put("sess:1", '{"u": "user-1", "c": 1}', ttl=2)
+    await store.put("stamp:user-1", "s1", ttl=60)
+    await store.put("stamp:user-2", "s2", ttl=60)
+    assert await store.get_touch_linked("sess:1", 100, "u", "stamp:") == ('{"u": "user-1", "c": 1}', "s1")
+    remaining = await store.ttl("sess:1")
     assert remaining is not None and remaining > 50
-    assert await store.get_touch("absent", 100) is None
+    assert await store.ttl("stamp:user-1") <= 60  # type: ignore[operator]
+    # the linked key absent, the field absent or not a string, the value not JSON: the value alone
+    await store.delete("stamp:user-1")
+    assert await store.get_touch_linked("sess:1", 100, "u", "stamp:") == ('{"u": "user-1", "c": 1}', None)
+    for value in ('{"c": 1}', '{"u": 7}', '["u"]', "not json", '"user-2"'):
+        await store.put("sess:2", value, ttl=60)
+        assert await store.get_touch_linked("sess:2", 100, "u", "stamp:") == (value, None)
+    assert await store.get_touch_linked("absent", 100, "u", "stamp:") == (None, None)
     assert await store.get("absent") is None
