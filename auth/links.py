@@ -30,12 +30,16 @@ class LinkSigner:
     """HMAC-SHA256 over (document, user, expiry) with the gateway's secret."""
 
     def __init__(self, secret: str, ttl_seconds: int) -> None:
-        self._key = hashlib.sha256(b"download-link:" + secret.encode()).digest()
+        key = hashlib.sha256(b"download-link:" + secret.encode()).digest()
+        # keyed once: a copy of it signs a link in two thirds of the time hmac.new takes (an answer signs a
+        # link per document)
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
         self.ttl = ttl_seconds
 
     def _sig(self, document_id: str, user_id: str, expires: int) -> str:
-        message = f"{document_id}\n{user_id}\n{expires}".encode()
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+        mac = self._keyed.copy()
+        mac.update(f"{document_id}\n{user_id}\n{expires}".encode())
+        return mac.hexdigest()
 
     def url(self, document_id: str, user_id: str, now: float | None = None) -> str:
         expires = int((now or time.time()) + self.ttl)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import time
 from datetime import date, timedelta
 from urllib.parse import parse_qs, quote, unquote, urlsplit
@@ -44,6 +46,12 @@ def test_download_link_is_bound_to_document_user_and_time() -> None:
     q2 = dict(p.split("=") for p in expired.split("?")[1].split("&"))
     assert signer.verify("D1", "U1", q2["exp"], q2["sig"]) is None
     assert LinkSigner("other", 60).verify("D1", "U1", query["exp"], query["sig"]) is None
+    # HMAC-SHA256 of "document\nuser\nexpiry" under SHA-256("download-link:" + secret): links already
+    # issued stay valid across releases
+    key = hashlib.sha256(b"download-link:secret").digest()
+    expected = hmac.new(key, f"D1\nU1\n{query['exp']}".encode(), hashlib.sha256).hexdigest()
+    assert query["sig"] == expected
+    assert signer.url("D1", "U1", now=int(query["exp"]) - 60) == url  # each signature starts from the key
 
 
 def test_download_link_quotes_ids_with_reserved_characters() -> None:
