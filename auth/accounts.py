@@ -1,12 +1,12 @@
 """Portal accounts and mandates, read from and written to the gateway's database.
 
-Every request reads its caller's account and mandates (terms 5 and 6: a block or a revoked mandate is felt on
-the next request, on every instance). Each write to them gives the user a new random *stamp* in the shared
-store, after it is committed; a session's read brings the stamp back in the same round trip to the store
-(``Sessions.resolve``), and a worker keeps what it read last for each user, with the stamp it had read before
-it: while the stamp is unchanged and for at most a few seconds (``ACCOUNT_CACHE_SECONDS``) that is what the
-database would say, so it is not read again. The few seconds bound what no stamp announces: a row changed by
-hand in the database, a stamp the store lost.
+Every request needs its caller's account and mandates as they are now (terms 5 and 6: a block or a revoked
+mandate is felt on the next request, on every instance). Each write to them gives the user a new random
+*stamp* in the shared store, after it is committed; a session's read brings the stamp back in the same round
+trip to the store (``Sessions.resolve``), and a worker keeps what it read last for each user, with the stamp
+read before it: while the stamp is unchanged, and for at most a few seconds (``ACCOUNT_CACHE_SECONDS``),
+that is what the database would say, so it is not read again. The few seconds bound what no stamp
+announces: a row changed by hand in the database, a stamp the store lost.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ _ACCOUNT_AND_MANDATES = (
 @dataclass(frozen=True, slots=True)
 class _Read:
     stamp: str
-    at: float  # when the stamp was read, before the database was
+    at: float  # when it was asked for: after the stamp was read with the session, before the database
     account: Account
     mandates: tuple[Mandate, ...]
 
