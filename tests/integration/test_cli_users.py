@@ -5,20 +5,26 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
-from auth.accounts import Accounts
+import pytest
+
+from auth.accounts import STAMP_PREFIX, Account, Accounts
 from gateway.db import create_engine
 from gateway.settings import normalise_database_url
+from gateway.store import RedisStore
+from tests.conftest import service_url
 
 
-def users(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def users(tmp_path: Path, *args: str, **env_vars: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}",
         "GATEWAY_VAR_DIR": str(tmp_path),
         "REDIS_URL": "",
         "PUBLIC_URL": "https://portal.example",
+        **env_vars,
     }
     return subprocess.run(
         [sys.executable, "-m", "gateway.cli", "users", *args],
@@ -29,14 +35,19 @@ def users(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-async def account_state(tmp_path: Path, email: str) -> tuple[str, str | None, bool]:
+async def account_of(tmp_path: Path, email: str) -> Account:
     engine = create_engine(normalise_database_url(f"sqlite:///{tmp_path / 'gateway.db'}"))
     try:
         account = await Accounts(engine).by_email(email)
         assert account is not None
-        return account.state, account.state_reason, account.must_change_password
+        return account
     finally:
         await engine.dispose()
+
+
+async def account_state(tmp_path: Path, email: str) -> tuple[str, str | None, bool]:
+    account = await account_of(tmp_path, email)
+    return account.state, account.state_reason, account.must_change_password
 
 
 async def test_users_life_cycle_from_the_shell(tmp_path: Path) -> None:
@@ -67,3 +78,23 @@ def test_bad_arguments_are_explained(tmp_path: Path) -> None:
     assert bad_scope.returncode == 2 and "unknown or no scopes: FLY" in bad_scope.stderr
     unknown = users(tmp_path, "unblock", "nobody@example.lv")
     assert unknown.returncode == 1 and "no portal user" in unknown.stderr
+
+
+@pytest.mark.services
+async def test_what_the_shell_changes_every_running_instance_feels_at_once(tmp_path: Path) -> None:
+    """Each change gives the account a new stamp in the instances' Redis, so none keeps an old read of it."""
+    prefix = f"test:{uuid.uuid4().hex}:"
+    shared = {"REDIS_URL": service_url("REDIS_URL"), "REDIS_PREFIX": prefix}
+    email = "liene.liepa@example.lv"
+    assert users(tmp_path, "add", "--email", email, "--name", "Liene Liepa", **shared).returncode == 0
+    key = STAMP_PREFIX + (await account_of(tmp_path, email)).id
+    store = RedisStore(service_url("REDIS_URL"), prefix=prefix)
+    try:
+        stamps = [await store.get(key)]
+        for change in (["require-password-change"], ["block", "--reason", "SUSPECTED_MISUSE"], ["unblock"]):
+            done = users(tmp_path, change[0], email, *change[1:], **shared)
+            assert done.returncode == 0, done.stderr
+            stamps.append(await store.get(key))
+        assert None not in stamps[1:] and len(set(stamps)) == len(stamps)
+    finally:
+        await store.close()

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+import redis.asyncio as aioredis
 
 from gateway.store import MemoryStore, RedisStore, Store
 from tests.conftest import service_url
@@ -76,3 +77,19 @@ async def test_get_touch_linked_reads_the_key_a_field_names_and_restarts_the_fir
         assert await store.get_touch_linked("sess:2", 100, "u", "stamp:") == (value, None)
     assert await store.get_touch_linked("absent", 100, "u", "stamp:") == (None, None)
     assert await store.get("absent") is None
+
+
+@pytest.mark.services
+async def test_a_session_is_read_after_redis_forgot_the_script() -> None:
+    """A restarted Redis has no scripts: the first read loads it again (EVALSHA, then EVAL)."""
+    store = RedisStore(service_url("REDIS_URL"), prefix=f"test:{uuid.uuid4().hex}:")
+    admin = aioredis.Redis.from_url(service_url("REDIS_URL"))
+    try:
+        await store.put("sess:1", '{"u": "user-1"}', ttl=60)
+        await store.put("stamp:user-1", "s1", ttl=60)
+        assert await store.get_touch_linked("sess:1", 60, "u", "stamp:") == ('{"u": "user-1"}', "s1")
+        await admin.script_flush()
+        assert await store.get_touch_linked("sess:1", 60, "u", "stamp:") == ('{"u": "user-1"}', "s1")
+    finally:
+        await admin.aclose()
+        await store.close()
