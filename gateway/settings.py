@@ -9,6 +9,8 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+from auth.accounts import MAX_CACHE_SECONDS
+
 VAR_DIR = Path(os.environ.get("GATEWAY_VAR_DIR", "var"))
 
 
@@ -20,6 +22,18 @@ def _env(name: str, default: str | None = None) -> str | None:
 def _int(name: str, default: int) -> int:
     value = _env(name)
     return int(value) if value is not None else default
+
+
+def _seconds(name: str, default: float, most: float) -> float:
+    """Seconds from 0 to ``most``; anything else stops the start, saying what is wrong."""
+    text = _env(name)
+    try:
+        value = float(text) if text is not None else default
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= most:  # NaN fails this too
+        raise SystemExit(f"{name} must be a number of seconds from 0 to {most:g}, got {text!r}")
+    return value
 
 
 def _pairs(text: str) -> tuple[tuple[str, str], ...]:
@@ -131,7 +145,7 @@ class Settings:
             policy_file=_env("POLICY_FILE"),
             session_idle_seconds=_int("SESSION_IDLE_SECONDS", 30 * 60),
             session_absolute_seconds=_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600),
-            account_cache_seconds=float(_env("ACCOUNT_CACHE_SECONDS", "5") or "5"),
+            account_cache_seconds=_seconds("ACCOUNT_CACHE_SECONDS", 5.0, MAX_CACHE_SECONDS),
             lockout_seconds=_int("LOCKOUT_SECONDS", 15 * 60),
             receipt_key_file=_env("RECEIPT_KEY_FILE", str(VAR_DIR / "receipt-key.json")) or "",
             upstream_timeout_seconds=float(_env("UPSTREAM_TIMEOUT_SECONDS", "5") or "5"),

@@ -33,6 +33,20 @@ def test_connection_budgets_come_from_the_environment(monkeypatch: pytest.Monkey
     assert Settings().per_worker(100) == 100  # one worker has the whole budget
 
 
+def test_the_account_cache_seconds_are_checked_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings.from_env(dotenv=False).account_cache_seconds == 5.0
+    monkeypatch.setenv("ACCOUNT_CACHE_SECONDS", "0")
+    assert Settings.from_env(dotenv=False).account_cache_seconds == 0.0
+    monkeypatch.setenv("ACCOUNT_CACHE_SECONDS", "2.5")
+    assert Settings.from_env(dotenv=False).account_cache_seconds == 2.5
+    for bad in ("61", "-1", "five", "nan"):
+        monkeypatch.setenv("ACCOUNT_CACHE_SECONDS", bad)
+        with pytest.raises(
+            SystemExit, match=f"ACCOUNT_CACHE_SECONDS must be a number of seconds from 0 to 60, got '{bad}'"
+        ):
+            Settings.from_env(dotenv=False)
+
+
 async def test_each_worker_sizes_its_upstream_pools_by_its_share(tmp_path: Path) -> None:
     settings = Settings(
         env="dev",
