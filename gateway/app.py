@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from gateway import audit_routes, auth_routes, downloads
 from gateway.graphql_view import GatewayGraphQL
+from gateway.maintenance import MaintenanceMiddleware, MaintenanceMode
 from gateway.middleware import RequestIdMiddleware
 from gateway.pages import landing
 from gateway.settings import Settings
@@ -111,13 +112,18 @@ def create_app(
         app.state.services = runtime.services
         if settings.gc_threshold > 0:
             tune_gc(settings.gc_threshold)
+        maintenance = MaintenanceMode(runtime.services.store)
+        await maintenance.refresh()
+        app.state.maintenance = maintenance
         worker = asyncio.create_task(runtime.services.outbox.run(settings.outbox_interval))
+        watcher = asyncio.create_task(maintenance.watch())
         try:
             yield
         finally:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+            for task in (watcher, worker):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await runtime.aclose()
 
     graphql = GatewayGraphQL(schema, dev=settings.is_dev)
@@ -148,5 +154,5 @@ def create_app(
     ]
     if sandbox is not None:
         routes += sandbox_routes(sandbox)
-    middleware = [Middleware(RequestIdMiddleware)]
+    middleware = [Middleware(RequestIdMiddleware), Middleware(MaintenanceMiddleware)]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -9,7 +9,7 @@ import sys
 
 import uvicorn
 
-from gateway import cli_audit, cli_users
+from gateway import cli_audit, cli_maintenance, cli_users
 
 # Allocations between two collections of the youngest generation in a served worker (Python's default: 700).
 SERVE_GC_THRESHOLD = 10_000
@@ -96,6 +96,7 @@ def parser() -> argparse.ArgumentParser:
 
     cli_users.add_parser(sub)
     cli_audit.add_parser(sub)
+    cli_maintenance.add_parser(sub)
 
     trusted = sub.add_parser(
         "trusted-documents", help="regenerate schema/trusted-documents.json from schema/trusted/*.graphql"

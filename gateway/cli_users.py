@@ -68,7 +68,7 @@ def parse_mandate(text: str) -> NewMandate:
     return NewMandate(parts[0], scopes, until)
 
 
-def _operator() -> str:
+def operator_name() -> str:
     """Who ran the command, as the operating system knows them."""
     try:
         return f"cli:{getpass.getuser()}"
@@ -98,7 +98,7 @@ async def _run(args: argparse.Namespace) -> int:
         async def record(outcome: str, **more: object) -> None:
             await journal.record(
                 principal_kind="system",
-                principal=_operator(),
+                principal=operator_name(),
                 user_agent="gateway-cli",
                 operation=OPERATIONS[args.users_command],
                 outcome=outcome,
