@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json as jsonlib
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -281,8 +282,9 @@ class UpstreamClient:
     in-process sandbox passes an ``httpx.ASGITransport`` instead, and tests an ``httpx.MockTransport``.
 
     ``calls`` counts the HTTP requests sent (every attempt) and ``on_request(system, method, path)`` is called
-    before each, so benchmarks and tests can count upstream traffic. ``breaker=None`` gives the client a
-    breaker of its own with default settings.
+    before each, so benchmarks and tests can count upstream traffic; ``observe(outcome, seconds)`` after each
+    ("ok", "4xx", "5xx", "timeout" or "failed"; the seconds to the answer's head), for the metrics.
+    ``breaker=None`` gives the client a breaker of its own with default settings.
     """
 
     def __init__(
@@ -296,6 +298,7 @@ class UpstreamClient:
         breaker: CircuitBreaker | None = None,
         max_connections: int = 100,
         on_request: Callable[[str, str, str], None] | None = None,
+        observe: Callable[[str, float], None] | None = None,
     ) -> None:
         self.system = system
         self.timeouts = timeouts
@@ -303,6 +306,7 @@ class UpstreamClient:
         self.breaker = breaker if breaker is not None else CircuitBreaker()
         self.calls = 0
         self.on_request = on_request
+        self.observe = observe
         self.max_connections = max_connections
         if transport is None:
             transport = Http11Transport(max_connections=max_connections)
@@ -449,17 +453,26 @@ class UpstreamClient:
         self.calls += 1
         if self.on_request is not None:
             self.on_request(self.system, method, path)
+        started = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeouts.total):
                 response = await self._http.send(request, stream=stream)
                 if stream and not response.is_success:
                     # An error body is small and needed for the detail; reading it also frees the connection.
                     await _read_whole(response)
-                return response
         except (httpx.TimeoutException, TimeoutError):
+            self._observed("timeout", started)
             raise _AttemptFailed("timed out") from None
         except (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL) as exc:
+            self._observed("failed", started)
             raise _AttemptFailed(type(exc).__name__) from None
+        status = response.status_code
+        self._observed("ok" if status < 400 else f"{status // 100}xx", started)
+        return response
+
+    def _observed(self, outcome: str, started: float) -> None:
+        if self.observe is not None:
+            self.observe(outcome, time.perf_counter() - started)
 
     def _error(self, response: httpx.Response, method: str, path: str) -> UpstreamError:
         status = response.status_code

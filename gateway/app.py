@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 from gateway import audit_routes, auth_routes, downloads
 from gateway.graphql_view import GatewayGraphQL
 from gateway.maintenance import MaintenanceMiddleware, MaintenanceMode
+from gateway.metrics import MetricsMiddleware, metrics
 from gateway.middleware import RequestIdMiddleware
 from gateway.pages import landing
 from gateway.settings import Settings
@@ -143,6 +144,7 @@ def create_app(
         Route("/healthz", healthz),
         Route("/.well-known/jwks.json", receipt_keys),
         Route("/readyz", readyz),
+        Route("/metrics", metrics),
         *auth_routes.routes,
         # Only the unified login's short flow has a session of its own: authlib ties the flow to the browser
         # with it. Other routes, /graphql above all, neither read nor write its cookie.
@@ -154,5 +156,9 @@ def create_app(
     ]
     if sandbox is not None:
         routes += sandbox_routes(sandbox)
-    middleware = [Middleware(RequestIdMiddleware), Middleware(MaintenanceMiddleware)]
+    middleware = [
+        Middleware(RequestIdMiddleware),
+        Middleware(MetricsMiddleware, routes=routes),
+        Middleware(MaintenanceMiddleware),
+    ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -5,14 +5,27 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import sys
+from pathlib import Path
 
 import uvicorn
 
 from gateway import cli_audit, cli_maintenance, cli_users
+from gateway.metrics import MULTIPROCESS_ENV
 
 # Allocations between two collections of the youngest generation in a served worker (Python's default: 700).
 SERVE_GC_THRESHOLD = 10_000
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's
+        return True
+    return True
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -20,6 +33,15 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ["GATEWAY_WORKERS"] = str(args.workers)
     # A served worker tunes its garbage collector (gateway.app.tune_gc) unless the operator says otherwise.
     os.environ.setdefault("GATEWAY_GC_THRESHOLD", str(SERVE_GC_THRESHOLD))
+    if args.workers > 1 and not os.environ.get(MULTIPROCESS_ENV):
+        # /metrics adds up every worker's figures from files here (gateway.metrics); a fresh directory per run
+        runs = Path(os.environ.get("GATEWAY_VAR_DIR", "var")) / "prometheus"
+        for run in runs.glob("*"):  # those of servers that have stopped
+            if not (run.name.isdigit() and _alive(int(run.name))):
+                shutil.rmtree(run, ignore_errors=True)
+        shared = runs / str(os.getpid())
+        shared.mkdir(parents=True, exist_ok=True)
+        os.environ[MULTIPROCESS_ENV] = str(shared)
     uvicorn.run(
         "gateway.asgi:create",
         factory=True,

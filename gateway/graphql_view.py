@@ -13,6 +13,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from gateway.context import build_context
+from gateway.metrics import count_errors
 from resolvers.context import Context
 from resolvers.services import Services
 from schema.build import GatewaySchema
@@ -35,7 +36,9 @@ class GatewayGraphQL(GraphQL[Context, None]):
         response: GraphQLHTTPResponse = {"data": result.data}
         if result.errors:
             request_id = request.scope.get("state", {}).get("request_id")
-            response["errors"] = [format_error(e, request_id) for e in result.errors]
+            errors = [format_error(e, request_id) for e in result.errors]
+            count_errors([error["extensions"]["code"] for error in errors])
+            response["errors"] = list(errors)
         return response
 
     def encode_json(self, data: object) -> bytes:

@@ -31,6 +31,7 @@ from gateway.bank_entry import BankEntry
 from gateway.db import create_engine, migrate
 from gateway.idempotency import IdempotentRequests
 from gateway.mail import create_mailer
+from gateway.metrics import upstream_observer
 from gateway.outbox import Outbox
 from gateway.settings import Settings
 from gateway.store import Store, create_store
@@ -166,7 +167,11 @@ async def start(settings: Settings, *, store: Store | None = None, sandbox: Any 
     for system, url in urls.items():
         if url:
             upstreams[system] = UpstreamClient(
-                system, url, timeouts=_timeouts(settings), max_connections=pool
+                system,
+                url,
+                timeouts=_timeouts(settings),
+                max_connections=pool,
+                observe=upstream_observer(system),
             )
         else:
             # In process, but at the address browsers know: links the systems make (a bank's payment page)
@@ -176,6 +181,7 @@ async def start(settings: Settings, *, store: Store | None = None, sandbox: Any 
                 f"{sandbox_url(settings)}/{system}",
                 transport=_in_process(sandbox),
                 timeouts=_timeouts(settings),
+                observe=upstream_observer(system),
             )
     engine = create_engine(settings.database_url, settings.per_worker(settings.database_connections))
     await migrate(engine)

@@ -72,6 +72,7 @@ def test_a_served_worker_tunes_its_collector_unless_told_otherwise(monkeypatch: 
     served: list[str] = []
     monkeypatch.setattr(uvicorn, "run", lambda *a, **k: served.append(os.environ["GATEWAY_GC_THRESHOLD"]))
     args = argparse.Namespace(workers=2, host="127.0.0.1", port=0, log_level="warning")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "/nonexistent")  # given: left as it is
     monkeypatch.delenv("GATEWAY_GC_THRESHOLD", raising=False)
     cli._serve(args)
     monkeypatch.setenv("GATEWAY_GC_THRESHOLD", "0")  # the operator's word wins
@@ -82,6 +83,27 @@ def test_a_served_worker_tunes_its_collector_unless_told_otherwise(monkeypatch: 
     assert Settings.from_env(dotenv=False).gc_threshold == 10000
     monkeypatch.delenv("GATEWAY_GC_THRESHOLD")
     assert Settings.from_env(dotenv=False).gc_threshold == 0  # in process (tests, embedded): untouched
+
+
+def test_served_workers_share_a_fresh_metrics_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)
+    monkeypatch.setenv("GATEWAY_VAR_DIR", str(tmp_path))
+    # set here, so that what _serve sets is undone afterwards (an absent variable's delenv is not)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
+    monkeypatch.setenv("GATEWAY_WORKERS", "1")
+    stale, unnamed = tmp_path / "prometheus" / "999999999", tmp_path / "prometheus" / "old"
+    for directory in (stale, unnamed):
+        directory.mkdir(parents=True)
+        (directory / "counter_1.db").write_bytes(b"")
+    cli._serve(argparse.Namespace(workers=2, host="127.0.0.1", port=0, log_level="warning"))
+    shared = tmp_path / "prometheus" / str(os.getpid())
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(shared) and shared.is_dir()
+    assert not stale.exists() and not unnamed.exists()  # files of servers that stopped are gone
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
+    cli._serve(argparse.Namespace(workers=1, host="127.0.0.1", port=0, log_level="warning"))
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == ""  # one worker keeps its figures in memory
 
 
 async def test_the_app_tunes_the_collector_at_start_only_when_set(
