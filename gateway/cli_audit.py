@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -16,6 +18,29 @@ from datetime import datetime
 from gateway.audit import AuditJournal, parse_since
 from gateway.db import create_engine, migrate
 from gateway.settings import Settings
+
+
+def _operator() -> str:
+    """Who ran the command, as the operating system knows them."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for the uid (containers)
+        return "cli:unknown"
+
+
+async def record_command(
+    journal: AuditJournal, operation: str, outcome: str, details: dict[str, object]
+) -> None:
+    """A command run from a shell, as evidence (terms 23.3): principal kind "system", principal who ran it."""
+    await journal.record(
+        principal_kind="system",
+        principal=_operator(),
+        user_agent="gateway-cli",
+        operation=operation,
+        outcome=outcome,
+        request_id=uuid.uuid4().hex,
+        details=details,
+    )
 
 
 @asynccontextmanager

@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import uuid
-from datetime import UTC, datetime
 
-from gateway.audit import AuditJournal
-from gateway.cli_users import operator_name
-from gateway.db import create_engine, migrate
+from gateway.cli_audit import journal, record_command
 from gateway.maintenance import MaintenanceMode
 from gateway.settings import Settings
 from gateway.store import create_store
@@ -38,33 +34,23 @@ async def _run(args: argparse.Namespace) -> int:
         print("note: REDIS_URL is not set, so this reaches no running instance; set it to theirs")
     try:
         if args.maintenance_command == "status":
-            window = await mode.refresh()
-            if window is None or window.over(datetime.now(UTC)):
+            await mode.refresh()
+            window = mode.current()
+            if window is None:
                 print("off")
             else:
                 until = f" until {window.until.isoformat()}" if window.until else ""
                 print(f"on since {window.since.isoformat()}{until}: {window.message}")
             return 0
+        details: dict[str, object] = {}
         if args.maintenance_command == "on":
             window = await mode.switch_on(args.message, args.minutes)
-            details: dict[str, object] = {"message": window.message, "minutes": args.minutes}
+            details = {"message": window.message, "minutes": args.minutes}
         else:
             await mode.switch_off()
-            details = {}
-        engine = create_engine(settings.database_url)
-        try:
-            await migrate(engine)
-            await AuditJournal(engine).record(
-                principal_kind="system",
-                principal=operator_name(),
-                user_agent="gateway-cli",
-                operation=f"maintenance{args.maintenance_command.capitalize()}",
-                outcome="ok",
-                request_id=uuid.uuid4().hex,
-                details=details,
-            )
-        finally:
-            await engine.dispose()
+        async with journal() as evidence:
+            operation = f"maintenance{args.maintenance_command.capitalize()}"
+            await record_command(evidence, operation, "ok", details)
         print(f"maintenance {args.maintenance_command}")
         return 0
     finally:

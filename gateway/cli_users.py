@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import sys
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date
@@ -22,6 +20,7 @@ from auth.identity import REASONS, AccountError, Identity, NewMandate
 from auth.policy import SCOPES
 from auth.sessions import Sessions
 from gateway.audit import AuditJournal
+from gateway.cli_audit import record_command
 from gateway.db import create_engine, migrate, utcnow
 from gateway.mail import create_mailer
 from gateway.settings import Settings
@@ -68,14 +67,6 @@ def parse_mandate(text: str) -> NewMandate:
     return NewMandate(parts[0], scopes, until)
 
 
-def operator_name() -> str:
-    """Who ran the command, as the operating system knows them."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no name for the uid (containers)
-        return "cli:unknown"
-
-
 def _details(args: argparse.Namespace) -> dict[str, object]:
     """The command's arguments, as the mutations' inputs would be (the journal redacts the personal code)."""
     skip = ("run", "command", "users_command", "mandate")
@@ -96,15 +87,7 @@ async def _run(args: argparse.Namespace) -> int:
         details = _details(args)
 
         async def record(outcome: str, **more: object) -> None:
-            await journal.record(
-                principal_kind="system",
-                principal=operator_name(),
-                user_agent="gateway-cli",
-                operation=OPERATIONS[args.users_command],
-                outcome=outcome,
-                request_id=uuid.uuid4().hex,
-                details={**details, **more},
-            )
+            await record_command(journal, OPERATIONS[args.users_command], outcome, {**details, **more})
 
         try:
             return await _apply(args, identity, record)

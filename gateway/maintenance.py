@@ -12,11 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-import orjson
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.store import Store
@@ -102,8 +101,9 @@ class MaintenanceMode:
 
     async def switch_on(self, message: str | None, minutes: float | None) -> Window:
         now = datetime.now(UTC)
-        until = datetime.fromtimestamp(time.time() + minutes * 60, UTC) if minutes else None
-        window = Window(message or DEFAULT_MESSAGE, now, until)
+        window = Window(
+            message or DEFAULT_MESSAGE, now, now + timedelta(minutes=minutes) if minutes else None
+        )
         ttl = int(minutes * 60) + 1 if minutes else None  # the switch goes away by itself at its end
         await self.store.put(KEY, window.dump(), ttl=ttl)
         self._window = window
@@ -131,16 +131,5 @@ class MaintenanceMiddleware:
             body = {"errors": [{"message": window.message, "extensions": {"code": "MAINTENANCE"}}]}
         else:
             body = {"error": "maintenance", "message": window.message}
-        payload = orjson.dumps(body)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 503,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                    (b"retry-after", str(window.retry_after(datetime.now(UTC))).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+        retry = {"Retry-After": str(window.retry_after(datetime.now(UTC)))}
+        await JSONResponse(body, status_code=503, headers=retry)(scope, receive, send)
