@@ -11,6 +11,7 @@ import collections
 import os
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -55,6 +56,21 @@ UPSTREAM_SECONDS = Histogram(
 )
 
 
+class _Children:
+    """A metric's labelled children, each looked up once (``labels()`` takes a lock and builds a key)."""
+
+    def __init__(self, metric: Counter | Histogram, *fixed: str) -> None:
+        self._metric = metric
+        self._fixed = fixed
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def __call__(self, *labels: str) -> Any:
+        child = self._children.get(labels)
+        if child is None:
+            child = self._children[labels] = self._metric.labels(*self._fixed, *labels)
+        return child
+
+
 def route_labeler(routes: Sequence[BaseRoute]) -> Callable[[str], str]:
     """Path → label: a route's own path, its pattern for one with parameters (``/documents/{document_id}/
     download``), a mount's prefix, or "other": never the raw path, so that labels stay few."""
@@ -82,8 +98,8 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
         self.app = app
         self._label = route_labeler(routes)
-        self._requests: dict[tuple[str, str, int], Counter] = {}
-        self._seconds: dict[str, Histogram] = {}
+        self._requests = _Children(REQUESTS)
+        self._seconds = _Children(REQUEST_SECONDS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -102,39 +118,26 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_status)
         finally:
             route = self._label(scope["path"])
-            key = (route, scope["method"], status)
-            counter = self._requests.get(key)
-            if counter is None:
-                counter = self._requests[key] = REQUESTS.labels(route, scope["method"], str(status))
-            counter.inc()
-            seconds = self._seconds.get(route)
-            if seconds is None:
-                seconds = self._seconds[route] = REQUEST_SECONDS.labels(route)
-            seconds.observe(time.perf_counter() - start)
+            self._requests(route, scope["method"], str(status)).inc()
+            self._seconds(route).observe(time.perf_counter() - start)
 
 
-_ERRORS_BY_CODE: dict[str, Counter] = {}
+_errors_by_code = _Children(GRAPHQL_ERRORS)
 
 
 def count_errors(codes: list[str]) -> None:
     """One answer's errors by code (an answer may carry one per row: a forbidden document on each invoice)."""
     for code, times in collections.Counter(codes).items():
-        counter = _ERRORS_BY_CODE.get(code)
-        if counter is None:
-            counter = _ERRORS_BY_CODE[code] = GRAPHQL_ERRORS.labels(code)
-        counter.inc(times)
+        _errors_by_code(code).inc(times)
 
 
 def upstream_observer(system: str) -> Callable[[str, float], None]:
     """``observe(outcome, seconds)`` for one system's attempts: "ok", an HTTP status class, or a failure."""
     seconds = UPSTREAM_SECONDS.labels(system)
-    outcomes: dict[str, Counter] = {}
+    outcomes = _Children(UPSTREAM_CALLS, system)
 
     def observe(outcome: str, elapsed: float) -> None:
-        counter = outcomes.get(outcome)
-        if counter is None:
-            counter = outcomes[outcome] = UPSTREAM_CALLS.labels(system, outcome)
-        counter.inc()
+        outcomes(outcome).inc()
         seconds.observe(elapsed)
 
     return observe
