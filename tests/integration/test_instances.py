@@ -14,7 +14,7 @@ from pathlib import Path
 from auth.policy import DEFAULT_POLICY
 from gateway.db import mandates, utcnow
 from sandbox.personas import BALTIJAS_RADIO_CLIENT
-from tests.conftest import GatewayFactory, gateway_settings
+from tests.conftest import Gateway, GatewayFactory, gateway_settings
 from tests.contract.test_identity import REVOKE
 from tests.contract.test_personas import ANNA, ILZE, JANIS, PETERIS, codes, gid
 
@@ -45,22 +45,30 @@ async def test_failures_on_two_instances_add_up_to_one_lockout(make_gateway: Gat
         assert response.status_code == 423
 
 
+async def baltijas_served_on(*instances: Gateway, token: str) -> None:
+    """Each instance answers with Baltijas Radio's invoices: it has read the caller's account and mandates."""
+    for instance in instances:
+        body = await instance.gql(INVOICES, {"id": gid(BALTIJAS_RADIO_CLIENT)}, token=token)
+        assert body["data"]["client"]["invoices"], body
+
+
+async def baltijas_refused_on(*instances: Gateway, token: str) -> None:
+    for instance in instances:
+        body = await instance.gql(INVOICES, {"id": gid(BALTIJAS_RADIO_CLIENT)}, token=token)
+        assert codes(body) == {"client": "NOT_FOUND"}
+
+
 async def test_a_revoked_mandate_is_refused_on_the_next_request_on_every_instance(
     make_gateway: GatewayFactory,
 ) -> None:
     one, two = await make_gateway(), await make_gateway()
     peteris, anna = await one.login(PETERIS), await two.login(ANNA)
-    for instance in (one, two):  # each instance has read Pēteris's account and mandates, and may keep them
-        assert (await instance.gql(INVOICES, {"id": gid(BALTIJAS_RADIO_CLIENT)}, token=peteris))["data"][
-            "client"
-        ]
+    await baltijas_served_on(one, two, token=peteris)
     listed = await two.gql(REPRESENTATIVES, {"id": gid(BALTIJAS_RADIO_CLIENT)}, token=anna)
     [mandate] = [r["id"] for r in listed["data"]["client"]["representatives"] if r["email"] == PETERIS]
     revoked = await one.gql(REVOKE, {"c": gid(BALTIJAS_RADIO_CLIENT), "r": mandate}, token=anna)
     assert revoked["data"]["revokeRepresentative"] is True
-    for instance in (one, two):
-        body = await instance.gql(INVOICES, {"id": gid(BALTIJAS_RADIO_CLIENT)}, token=peteris)
-        assert codes(body) == {"client": "NOT_FOUND"}
+    await baltijas_refused_on(one, two, token=peteris)
 
 
 async def test_a_mandate_revoked_by_hand_in_the_database_is_refused_within_the_account_cache_seconds(
@@ -70,18 +78,13 @@ async def test_a_mandate_revoked_by_hand_in_the_database_is_refused_within_the_a
     settings = replace(gateway_settings(tmp_path), account_cache_seconds=0.5)
     one, two = await make_gateway(settings=settings), await make_gateway(settings=settings)
     token = await one.login(PETERIS)
-    for instance in (one, two):
-        assert (await instance.gql(INVOICES, {"id": gid(BALTIJAS_RADIO_CLIENT)}, token=token))["data"][
-            "client"
-        ]
+    await baltijas_served_on(one, two, token=token)
     async with one.app.state.runtime.engine.begin() as conn:
         await conn.execute(
             mandates.update().where(mandates.c.client_id == BALTIJAS_RADIO_CLIENT).values(revoked_at=utcnow())
         )
     await asyncio.sleep(0.6)
-    for instance in (one, two):
-        body = await instance.gql(INVOICES, {"id": gid(BALTIJAS_RADIO_CLIENT)}, token=token)
-        assert codes(body) == {"client": "NOT_FOUND"}
+    await baltijas_refused_on(one, two, token=token)
 
 
 async def test_a_policy_change_takes_effect_without_a_restart(

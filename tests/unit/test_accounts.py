@@ -47,9 +47,16 @@ async def cached(tmp_path: Path) -> AsyncIterator[tuple[Accounts, MemoryStore, C
     """Accounts over SQLite, a store and a 5-second cache; the list gets the user of every database read."""
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'cached.db'}")
     await migrate(engine)
-    store, clock, reads = MemoryStore(), Clock(), []
+    store, clock = MemoryStore(), Clock()
     kept = Accounts(engine, store, cache_seconds=5, clock=clock)
-    query = kept._account_and_mandates
+    yield kept, store, clock, database_reads(kept)
+    await engine.dispose()
+
+
+def database_reads(accounts: Accounts) -> list[str]:
+    """The users whose account ``accounts`` reads from the database from now on, in order."""
+    reads: list[str] = []
+    query = accounts._account_and_mandates
     read = query.all
 
     async def counted(params: dict[str, Any]) -> Sequence[Any]:
@@ -57,8 +64,7 @@ async def cached(tmp_path: Path) -> AsyncIterator[tuple[Accounts, MemoryStore, C
         return await read(params)
 
     query.all = counted  # type: ignore[method-assign]
-    yield kept, store, clock, reads
-    await engine.dispose()
+    return reads
 
 
 async def stamp(store: MemoryStore, user_id: str) -> str:
@@ -88,7 +94,7 @@ async def test_a_kept_read_serves_while_the_stamp_holds_for_the_cache_seconds_at
 
 
 async def test_reads_without_a_stamp_are_not_kept_and_no_cache_seconds_keeps_nothing(
-    cached: tuple[Accounts, MemoryStore, Clock, list[str]], tmp_path: Path
+    cached: tuple[Accounts, MemoryStore, Clock, list[str]],
 ) -> None:
     accounts, _, _, reads = cached
     user = await accounts.create_user(email="fresh@example.lv", full_name="Fresh")
@@ -101,14 +107,7 @@ async def test_reads_without_a_stamp_are_not_kept_and_no_cache_seconds_keeps_not
     assert reads == [user, user, "no-such-user", "no-such-user"]  # no account: nothing kept
 
     uncached = Accounts(accounts.engine, MemoryStore())
-    query = uncached._account_and_mandates
-    read, plain = query.all, []
-
-    async def counted(params: dict[str, Any]) -> Sequence[Any]:
-        plain.append(params["user_id"])
-        return await read(params)
-
-    query.all = counted  # type: ignore[method-assign]
+    plain = database_reads(uncached)
     await uncached.with_mandates(user, "")
     await uncached.with_mandates(user, "")
     assert plain == [user, user]
