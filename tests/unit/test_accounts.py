@@ -20,6 +20,7 @@ from gateway import db
 from gateway.db import DriverQuery, create_engine, mandates, migrate
 from gateway.store import MemoryStore
 from tests.conftest import fresh_postgres, service_url
+from tests.unit.test_sandbox_idp import Clock  # a settable clock
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
@@ -32,14 +33,6 @@ async def accounts(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     await migrate(engine)
     yield Accounts(engine)
     await engine.dispose()
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
