@@ -62,24 +62,24 @@ async def login(request: Request) -> Response:
         )
     email, password = credentials
     lockout = _lockout(services)
-    retry_after = await lockout.retry_after(email)
-    if retry_after is not None:
-        await _audit_login(request, email, "locked", retryAfter=retry_after)
+    attempt = await lockout.begin(email)
+    if attempt.retry_after is not None:
+        await _audit_login(request, email, "locked", retryAfter=attempt.retry_after)
         return JSONResponse(
-            {"error": "locked", "retryAfter": retry_after},
+            {"error": "locked", "retryAfter": attempt.retry_after},
             status_code=423,
-            headers={"Retry-After": str(retry_after)},
+            headers={"Retry-After": str(attempt.retry_after)},
         )
     account = await services.accounts.by_email(email)
     # The hash is verified even for an unknown e-mail, so both cost the same time.
     if not await verify_password(account.password_hash if account else None, password) or account is None:
-        await lockout.failed(email)
+        await lockout.failed(attempt)
         await _audit_login(request, email, "invalid_credentials")
         return JSONResponse({"error": "invalid_credentials"}, status_code=401)
+    await lockout.succeeded(attempt)
     if account.state in ("BLOCKED", "TERMINATED"):
         await _audit_login(request, email, f"account_{account.state.lower()}")
         return JSONResponse({"error": f"account_{account.state.lower()}"}, status_code=403)
-    await lockout.succeeded(email)
     # Written before the session exists: if the journal cannot take it, nobody is logged in unrecorded.
     await audit_request(
         request,

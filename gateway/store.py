@@ -36,12 +36,15 @@ class Store(Protocol):
         """Read and delete in one step: of two callers racing for a one-time value, one gets it."""
         ...
 
-    async def incr(self, key: str, ttl: int) -> int:
-        """Add one and return the new count; the time to live starts with the first increment."""
+    async def count_unless(self, key: str, ttl: int, blocker: str) -> int | None:
+        """Add one to ``key`` and return the new count, its time to live set to ``ttl`` again on each
+        increment; None, counting nothing, while ``blocker`` is present. One step: of a count and a blocker
+        set together, no caller sees the count without the blocker."""
         ...
 
     async def incr_and_get(self, key: str, ttl: int, other: str) -> tuple[int, str | None]:
-        """``incr(key, ttl)`` and ``get(other)`` in one step (a rate limit's window and the one before)."""
+        """Add one to ``key`` and return the new count, with ``get(other)``, in one step (a rate limit's
+        window and the one before); the time to live starts with the first increment."""
         ...
 
     async def ttl(self, key: str) -> int | None: ...
@@ -111,15 +114,20 @@ class MemoryStore:
         self._values.pop(key, None)
         return value
 
-    async def incr(self, key: str, ttl: int) -> int:
+    def _incr(self, key: str, ttl: int, *, renew: bool) -> int:
         current = self._live(key)
         count = int(current) + 1 if isinstance(current, str) else 1
-        expires = self._values[key][1] if current is not None else self._expiry(ttl)
+        expires = self._values[key][1] if current is not None and not renew else self._expiry(ttl)
         self._values[key] = (str(count), expires)
         return count
 
+    async def count_unless(self, key: str, ttl: int, blocker: str) -> int | None:
+        if self._live(blocker) is not None:
+            return None
+        return self._incr(key, ttl, renew=True)
+
     async def incr_and_get(self, key: str, ttl: int, other: str) -> tuple[int, str | None]:
-        return await self.incr(key, ttl), await self.get(other)
+        return self._incr(key, ttl, renew=False), await self.get(other)
 
     async def ttl(self, key: str) -> int | None:
         if self._live(key) is None:
@@ -149,16 +157,24 @@ class MemoryStore:
         self._values.clear()
 
 
-# INCR with the time to live set by the first increment (EXPIRE NX: Redis 7) and, given a second key, GET of
-# it: one command and one answer, where a MULTI/EXEC pipeline (and a GET) took three answers (and a round
-# trip) more. A script runs whole, so the count and its expiry are set together.
+# INCR with the time to live set by the first increment (EXPIRE NX: Redis 7) and GET of a second key: one
+# command and one answer, where a MULTI/EXEC pipeline (and a GET) took three answers (and a round trip) more.
+# A script runs whole, so the count and its expiry are set together.
 _COUNT = """
 local count = redis.call('INCR', KEYS[1])
 redis.call('EXPIRE', KEYS[1], ARGV[1], 'NX')
-if KEYS[2] then
-  return {count, redis.call('GET', KEYS[2])}
+return {count, redis.call('GET', KEYS[2])}
+"""
+
+# INCR with the time to live set again on each increment, unless the blocker key exists (then nothing):
+# the check and the count in one step.
+_COUNT_UNLESS = """
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  return false
 end
-return {count}
+local count = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return count
 """
 
 
@@ -186,6 +202,7 @@ class RedisStore:
         self._prefix = prefix
         # Sent by its SHA1 (EVALSHA); redis-py loads it again when the server has forgotten it.
         self._count = self._redis.register_script(_COUNT)
+        self._count_unless = self._redis.register_script(_COUNT_UNLESS)
         self._get_touch_linked = self._redis.register_script(_GET_TOUCH_LINKED)
 
     def _k(self, key: str) -> str:
@@ -213,9 +230,9 @@ class RedisStore:
         value = await self._redis.getdel(self._k(key))
         return value if value is None else str(value)
 
-    async def incr(self, key: str, ttl: int) -> int:
-        [count] = await self._count(keys=[self._k(key)], args=[ttl])
-        return int(count)
+    async def count_unless(self, key: str, ttl: int, blocker: str) -> int | None:
+        count = await self._count_unless(keys=[self._k(key), self._k(blocker)], args=[ttl])
+        return None if count is None else int(count)
 
     async def incr_and_get(self, key: str, ttl: int, other: str) -> tuple[int, str | None]:
         count, value = await self._count(keys=[self._k(key), self._k(other)], args=[ttl])

@@ -38,6 +38,17 @@ def redis_url() -> str:
     return service_url("REDIS_URL")
 
 
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.services)])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
+    """The shared store, in memory and in Redis (a key prefix of its own), for tests of either."""
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    redis = RedisStore(service_url("REDIS_URL"), prefix=f"test:{uuid.uuid4().hex}:")
+    yield redis
+    await redis.close()
+
+
 @pytest.fixture
 def database_url() -> str:
     return service_url("DATABASE_URL")

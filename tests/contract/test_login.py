@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import pytest
+
+from auth.passwords import verify_password
 from auth.sessions import COOKIE_NAME
+from gateway import auth_routes
 from tests.conftest import Gateway, GatewayFactory, gateway_settings
 from tests.contract.test_personas import ILZE, JANIS
 
@@ -47,6 +52,28 @@ async def test_five_failures_lock_known_and_unknown_emails_alike(gateway: Gatewa
         locked = await gateway.client.post("/auth/login", json={"email": email, "password": "Radio-2026"})
         assert locked.status_code == 423
         assert locked.json()["error"] == "locked" and 0 < locked.json()["retryAfter"] <= 900
+
+
+async def test_parallel_tries_get_five_password_checks_between_them(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twenty wrong passwords sent at once (each waits for its hash check off the loop): five are checked
+    and answered 401, the others 423, and the right password after them is locked out too (terms 12.1)."""
+    checks: list[str] = []
+
+    async def counted(stored_hash: str | None, password: str) -> bool:
+        checks.append(password)
+        return await verify_password(stored_hash, password)
+
+    monkeypatch.setattr(auth_routes, "verify_password", counted)
+    tries = [
+        gateway.client.post("/auth/login", json={"email": ILZE, "password": f"guess-{n}"}) for n in range(20)
+    ]
+    statuses = sorted(response.status_code for response in await asyncio.gather(*tries))
+    assert statuses == [401] * 5 + [423] * 15
+    assert len(checks) == 5
+    locked = await gateway.client.post("/auth/login", json={"email": ILZE, "password": "Radio-2026"})
+    assert locked.status_code == 423 and len(checks) == 5
 
 
 async def test_a_success_resets_the_failure_count(gateway: Gateway) -> None:

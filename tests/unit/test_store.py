@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
 
-from gateway.store import MemoryStore, RedisStore, Store
+from gateway.store import RedisStore, Store
 from tests.conftest import service_url
-
-
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.services)])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    redis = RedisStore(service_url("REDIS_URL"), prefix=f"test:{uuid.uuid4().hex}:")
-    yield redis
-    await redis.close()
 
 
 async def test_put_get_delete_and_only_new(store: Store) -> None:
@@ -32,11 +21,15 @@ async def test_put_get_delete_and_only_new(store: Store) -> None:
     assert await store.get("k") is None
 
 
-async def test_incr_keeps_the_first_expiry(store: Store) -> None:
-    assert await store.incr("n", ttl=100) == 1
-    assert await store.incr("n", ttl=1) == 2
+async def test_count_unless_renews_the_expiry_and_counts_nothing_while_blocked(store: Store) -> None:
+    assert await store.count_unless("n", ttl=1, blocker="b") == 1
+    assert await store.count_unless("n", ttl=100, blocker="b") == 2
     remaining = await store.ttl("n")
-    assert remaining is not None and remaining > 50
+    assert remaining is not None and remaining > 50  # set again by the second count
+    await store.put("b", "1", ttl=60)
+    assert await store.count_unless("n", ttl=100, blocker="b") is None
+    await store.delete("b")
+    assert await store.count_unless("n", ttl=100, blocker="b") == 3
 
 
 async def test_incr_and_get_counts_reads_the_other_and_keeps_the_first_expiry(store: Store) -> None:
