@@ -24,6 +24,7 @@ from gateway.maintenance import MaintenanceMiddleware, MaintenanceMode
 from gateway.metrics import MetricsMiddleware, metrics
 from gateway.middleware import RequestIdMiddleware
 from gateway.pages import landing
+from gateway.redaction import mask_pii_in_logs
 from gateway.settings import Settings
 from gateway.store import Store
 from gateway.wiring import Runtime, sandbox_if_needed, sandbox_routes, start
@@ -97,6 +98,7 @@ def create_app(
     settings: Settings | None = None, *, store: Store | None = None, sandbox: Any | None = None
 ) -> Starlette:
     """The gateway. ``store`` and ``sandbox`` are for tests that share them between instances."""
+    mask_pii_in_logs()
     settings = settings or Settings.from_env()
     schema = create_schema(
         introspection=settings.is_dev,

@@ -83,12 +83,17 @@ SYSTEM_NAMES = {
 
 
 def from_upstream(error: UpstreamError) -> GatewayError:
-    """Translate an adapter error into the gateway's own, without upstream detail for unavailability."""
+    """Translate an adapter error into the gateway's own, without the upstream's detail (API.md: none ever
+    reaches a client)."""
     system = SYSTEM_NAMES.get(error.system, error.system)
     if isinstance(error, UpstreamNotFound):
         return NotFound("Not found, or not within your reach.")
     if isinstance(error, UpstreamRejected):
-        return BadUserInput(f"{system.capitalize()} refused the request: {error.detail or 'invalid input'}.")
+        # Its reason is the system's own text: logged with the request id (``schema.errors``), never sent.
+        return BadUserInput(
+            f"{system.capitalize()} refused the request as invalid. Check what you sent; if it is right, "
+            "tell support the request id."
+        )
     if isinstance(error, UpstreamUnavailable):
         return UpstreamUnavailableError(
             f"{system.capitalize()} is not answering right now; this part of the answer is missing. "

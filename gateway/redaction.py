@@ -6,6 +6,7 @@ their birth-date part, as the graph shows them to anyone but their owner.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Mapping
@@ -47,6 +48,42 @@ def mask_codes(text: str) -> str:
         return f"{head}-*****" if int(head[:2]) <= 32 else match.group(0)
 
     return _PERSONAL_CODE.sub(mask, text)
+
+
+# An e-mail address: its first character and its domain stay, so a log line still tells whose kind of address.
+_EMAIL = re.compile(r"(?<![\w.%+-])([\w%+-])[\w.%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+
+
+def mask_emails(text: str) -> str:
+    """Every e-mail address inside ``text`` as ``j***@example.lv``."""
+    return _EMAIL.sub(r"\1***@\2", text)
+
+
+def mask_pii(text: str) -> str:
+    """``text`` for a log: e-mail addresses and personal codes masked (terms 9)."""
+    return mask_codes(mask_emails(text))
+
+
+_MASKING = "_gateway_masks_pii"
+
+
+def mask_pii_in_logs() -> None:
+    """Every log record made in this process from now on carries its message with PII masked (terms 9),
+    whichever logger and handler it goes to; once per process, however often it is called."""
+    factory = logging.getLogRecordFactory()
+    if getattr(factory, _MASKING, False):
+        return
+
+    def masked(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        message = record.getMessage()
+        cleaned = mask_pii(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return record
+
+    setattr(masked, _MASKING, True)
+    logging.setLogRecordFactory(masked)
 
 
 def is_secret_key(key: str) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from adapters.errors import UpstreamError
+from adapters.errors import UpstreamError, UpstreamRejected
 from gateway.errors import GatewayError, from_upstream
 
 log = logging.getLogger("gateway.errors")
@@ -37,11 +37,21 @@ def is_expected(error: GraphQLError) -> bool:
     return error.original_error is None or isinstance(error.original_error, (GatewayError, UpstreamError))
 
 
+def _upstream_refusal(error: GraphQLError) -> UpstreamRejected | None:
+    """The upstream refusal behind an error (raised as it is, or translated by ``from_upstream``)."""
+    original = error.original_error
+    cause = original if isinstance(original, UpstreamRejected) else getattr(original, "__cause__", None)
+    return cause if isinstance(cause, UpstreamRejected) else None
+
+
 def format_error(error: GraphQLError, request_id: str | None) -> dict[str, Any]:
     """The error as the client sees it: the contract's code, a message to act on, no internal detail."""
     code, message, extra = classify(error)
     extensions: dict[str, Any] = {"code": code, **extra}
-    if code == "INTERNAL" and request_id:
+    refusal = _upstream_refusal(error)
+    if refusal is not None:
+        log.warning("request %s: %s refused it: %s", request_id, refusal.system, refusal.detail)
+    if (code == "INTERNAL" or refusal is not None) and request_id:
         extensions["requestId"] = request_id
     formatted: dict[str, Any] = {"message": message, "extensions": extensions}
     if error.locations:
