@@ -13,6 +13,7 @@ import uvicorn
 
 from gateway import cli_audit, cli_maintenance, cli_users
 from gateway.metrics import MULTIPROCESS_ENV
+from gateway.redaction import mask_pii_in_logs
 
 # Allocations between two collections of the youngest generation in a served worker (Python's default: 700).
 SERVE_GC_THRESHOLD = 10_000
@@ -28,7 +29,22 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _tls(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """uvicorn's TLS arguments (terms 35: the gateway can serve TLS itself), or none for plain HTTP behind a
+    TLS proxy; a half-given or unreadable pair stops the start with a message."""
+    cert, key = args.tls_cert, args.tls_key
+    if cert is None and key is None:
+        return None, None
+    if cert is None or key is None:
+        raise SystemExit("gateway serve: give both --tls-cert and --tls-key, or neither.")
+    for option, path in (("--tls-cert", cert), ("--tls-key", key)):
+        if not os.access(path, os.R_OK) or not os.path.isfile(path):
+            raise SystemExit(f"gateway serve: {option} {path} is not a readable file.")
+    return cert, key
+
+
 def _serve(args: argparse.Namespace) -> int:
+    cert, key = _tls(args)
     # The workers inherit it and share out the connection budgets (Settings.per_worker).
     os.environ["GATEWAY_WORKERS"] = str(args.workers)
     # A served worker tunes its garbage collector (gateway.app.tune_gc) unless the operator says otherwise.
@@ -53,6 +69,8 @@ def _serve(args: argparse.Namespace) -> int:
         proxy_headers=False,
         log_level=args.log_level,
         access_log=False,
+        ssl_certfile=cert,
+        ssl_keyfile=key,
     )
     return 0
 
@@ -102,6 +120,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain) file")
+    serve.add_argument("--tls-key", help="the PEM private key of --tls-cert")
     serve.set_defaults(run=_serve)
 
     sandbox = sub.add_parser("sandbox", help="serve the sandbox company systems alone")
@@ -135,6 +155,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    mask_pii_in_logs()
     # One line per upstream call is noise at INFO; failures reach the log through the gateway's own errors.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     args = parser().parse_args(argv)
