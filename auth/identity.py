@@ -7,6 +7,7 @@ every path applies the same rules and ends sessions the same way.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -16,9 +17,12 @@ from auth.passwords import hash_password, password_problems, verify_password
 from auth.sessions import Sessions
 from auth.tokens import OneTimeTokens
 from gateway.mail import Mailer, message
+from gateway.outbox import Outbox
 from gateway.store import Store
 
 RESET_TTL = 30 * 60
+# The outbox's kind for a mail with a password link (delivered by ``Identity.send_password_link``).
+LINK_MAIL = "password_link"
 FIRST_PASSWORD_TTL = 72 * 3600
 STATES = ("ACTIVE", "LOCKED", "BLOCKED", "TERMINATED")
 REASONS = ("USER_REQUEST", "NO_LEGAL_BASIS", "SUSPECTED_MISUSE", "TERMS_VIOLATION")
@@ -49,11 +53,18 @@ class NewMandate:
 
 class Identity:
     def __init__(
-        self, accounts: Accounts, sessions: Sessions, store: Store, mailer: Mailer, public_url: str
+        self,
+        accounts: Accounts,
+        sessions: Sessions,
+        store: Store,
+        mailer: Mailer,
+        public_url: str,
+        outbox: Outbox,
     ) -> None:
         self.accounts = accounts
         self.sessions = sessions
         self.mailer = mailer
+        self.outbox = outbox
         self.public_url = public_url.rstrip("/")
         self.reset_tokens = OneTimeTokens(store, "password")
 
@@ -78,14 +89,41 @@ class Identity:
         account = await self.accounts.by_email(email)
         if account is None or account.state != "ACTIVE":
             return
-        token = await self.reset_tokens.issue(account.id, RESET_TTL)
-        body = (
-            f"Labdien, {account.full_name}!\n\n"
-            "Someone (we hope you) asked to set a new password for the radioatlaujas.lv client portal.\n"
-            f"Open this link within 30 minutes; it works once:\n\n{self._link(token)}\n\n"
-            "If it was not you, ignore this mail: your password stays as it is.\n"
-        )
-        await self.mailer.send(message(account.email, "radioatlaujas.lv: set a new password", body))
+        await self._queue_password_link(account.id, "reset")
+
+    async def _queue_password_link(self, user_id: str, purpose: str) -> None:
+        """The mail goes through the outbox, so a mail server that is away delays it and loses nothing; the
+        row holds only whom and why, never a token (``send_password_link`` makes one when it delivers)."""
+        key = f"{LINK_MAIL}:{purpose}:{uuid.uuid4()}"
+        await self.outbox.enqueue(LINK_MAIL, {"user_id": user_id, "purpose": purpose}, key)
+
+    async def send_password_link(self, user_id: str, purpose: str) -> None:
+        """The outbox's delivery of a password link ("reset": 30 minutes; "first", after registration: 72
+        hours). A fresh token for each try; an account no longer active by then gets nothing."""
+        account = await self.accounts.by_id(user_id)
+        if account is None or account.state != "ACTIVE":
+            return
+        if purpose == "reset":
+            token = await self.reset_tokens.issue(account.id, RESET_TTL)
+            subject = "radioatlaujas.lv: set a new password"
+            body = (
+                f"Labdien, {account.full_name}!\n\n"
+                "Someone (we hope you) asked to set a new password for the radioatlaujas.lv client portal.\n"
+                f"Open this link within 30 minutes; it works once:\n\n{self._link(token)}\n\n"
+                "If it was not you, ignore this mail: your password stays as it is.\n"
+            )
+        elif purpose == "first":
+            token = await self.reset_tokens.issue(account.id, FIRST_PASSWORD_TTL)
+            subject = "radioatlaujas.lv: your portal account"
+            body = (
+                f"Labdien, {account.full_name}!\n\nYour account for the radioatlaujas.lv client portal is "
+                f"open; your user name is {account.email}.\n"
+                "Set your password within 72 hours with this link (it works once):\n\n"
+                f"{self._link(token)}\n"
+            )
+        else:
+            raise ValueError(f"no password link for {purpose!r}")
+        await self.mailer.send(message(account.email, subject, body))
 
     async def reset_password(self, token: str, new_password: str) -> None:
         """Apply the rules, then spend the token, set the password and end every session (terms 13)."""
@@ -143,14 +181,7 @@ class Identity:
             )
         account = await self.accounts.by_id(user_id)
         assert account is not None
-        token = await self.reset_tokens.issue(user_id, FIRST_PASSWORD_TTL)
-        body = (
-            f"Labdien, {full_name}!\n\nYour account for the radioatlaujas.lv client portal is open; "
-            f"your user name is {account.email}.\n"
-            "Set your password within 72 hours with this link (it works once):\n\n"
-            f"{self._link(token)}\n"
-        )
-        await self.mailer.send(message(account.email, "radioatlaujas.lv: your portal account", body))
+        await self._queue_password_link(user_id, "first")
         return account
 
     async def set_state(self, user_id: str, state: str, reason: str | None) -> Account:

@@ -16,14 +16,16 @@ from datetime import date
 from pathlib import Path
 
 from auth.accounts import Accounts
-from auth.identity import REASONS, AccountError, Identity, NewMandate
+from auth.identity import LINK_MAIL, REASONS, AccountError, Identity, NewMandate
 from auth.policy import SCOPES
 from auth.sessions import Sessions
 from gateway.audit import AuditJournal
 from gateway.cli_audit import record_command
 from gateway.db import create_engine, migrate, utcnow
 from gateway.mail import create_mailer
+from gateway.outbox import Outbox
 from gateway.settings import Settings
+from gateway.side_effects import password_link
 from gateway.store import create_store
 
 # The names of the staff mutations, so that the journal calls an operation the same wherever it came from.
@@ -44,11 +46,11 @@ async def identity_service() -> AsyncIterator[tuple[Identity, AuditJournal]]:
     store = create_store(settings.redis_url, settings.redis_prefix)
     sessions = Sessions(store, settings.session_idle_seconds, settings.session_absolute_seconds)
     mailer = create_mailer(settings.smtp_url, Path(settings.outbox_dir))
+    outbox = Outbox(engine)
+    identity = Identity(Accounts(engine, store), sessions, store, mailer, settings.public_url, outbox)
+    outbox.handlers[LINK_MAIL] = password_link(identity)
     try:
-        yield (
-            Identity(Accounts(engine, store), sessions, store, mailer, settings.public_url),
-            AuditJournal(engine),
-        )
+        yield identity, AuditJournal(engine)
     finally:
         await store.close()
         await engine.dispose()
@@ -111,7 +113,10 @@ async def _apply(args: argparse.Namespace, identity: Identity, record: Recorder)
             role="STAFF" if args.staff else "USER",
         )
         await record("ok", userId=account.id)
-        print(f"registered {account.email} ({account.id}); a first-password link was mailed")
+        # Delivered now if the mail server takes it; otherwise a running gateway's outbox retries it.
+        sent = await identity.outbox.deliver_due()
+        mailed = "was mailed" if sent else "waits in the outbox (a running gateway delivers it)"
+        print(f"registered {account.email} ({account.id}); a first-password link {mailed}")
         return 0
     found = await identity.accounts.by_email(args.email)
     if found is None:

@@ -62,13 +62,18 @@ class Outbox:
         return True
 
     async def _claim(self) -> list[sa.Row[Any]]:
-        """Due rows that this caller now owns: each is taken by a conditional update that only one of
-        several racing deliverers (tasks or instances) can win."""
+        """Due rows of the kinds this caller delivers that it now owns: each is taken by a conditional update
+        that only one of several racing deliverers (tasks or instances) can win. A kind without a handler
+        here is left to a deliverer that has one (``gateway users`` delivers only its password links)."""
         now = utcnow()
         async with self.engine.connect() as conn:
             query = (
                 sa.select(outbox)
-                .where(outbox.c.delivered_at.is_(None), outbox.c.next_attempt_at <= now)
+                .where(
+                    outbox.c.delivered_at.is_(None),
+                    outbox.c.next_attempt_at <= now,
+                    outbox.c.kind.in_(list(self.handlers)),
+                )
                 .order_by(outbox.c.next_attempt_at)
                 .limit(20)
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from auth.identity import LINK_MAIL, Identity
 from gateway.mail import message
 from gateway.outbox import Handler
 from gateway.pdf import receipt_pdf
@@ -50,4 +51,13 @@ def handlers(services: Services) -> dict[str, Handler]:
                 application.id, document.id, idempotency_key=f"{key}:attach"
             )
 
-    return {"mail": mail, "archive_receipt": archive_receipt}
+    return {"mail": mail, "archive_receipt": archive_receipt, LINK_MAIL: password_link(services.identity)}
+
+
+def password_link(identity: Identity) -> Handler:
+    """The outbox's delivery of a password link: the token is made as the mail goes out (``Identity``)."""
+
+    async def deliver(payload: dict[str, Any], key: str) -> None:
+        await identity.send_password_link(payload["user_id"], payload["purpose"])
+
+    return deliver

@@ -194,13 +194,14 @@ async def start(settings: Settings, *, store: Store | None = None, sandbox: Any 
             log.info("seeded the sandbox personas into an empty database")
     sessions = Sessions(the_store, settings.session_idle_seconds, settings.session_absolute_seconds)
     mailer = create_mailer(settings.smtp_url, Path(settings.outbox_dir))
+    outbox = Outbox(engine)
     services = Services(
         settings=settings,
         store=the_store,
         accounts=accounts,
         sessions=sessions,
         mailer=mailer,
-        identity=Identity(accounts, sessions, the_store, mailer, settings.public_url),
+        identity=Identity(accounts, sessions, the_store, mailer, settings.public_url, outbox),
         policy=PolicyFile(settings.policy_file),
         links=LinkSigner(settings.secret_key, settings.download_link_seconds),
         billing=HttpBilling(upstreams["billing"]),
@@ -215,7 +216,7 @@ async def start(settings: Settings, *, store: Store | None = None, sandbox: Any 
         trusted=TrustedDocuments(),
         receipts=ReceiptSigner.from_file(Path(settings.receipt_key_file)),
         idempotency=IdempotentRequests(engine),
-        outbox=Outbox(engine),
+        outbox=outbox,
         audit=AuditJournal(engine),
     )
     services.policy.on_reload = services.audit.policy_reloaded

@@ -26,9 +26,13 @@ async def my_scopes(ctx: Context, record: ClientRecord) -> frozenset[str]:
 
 
 async def accessible_clients(ctx: Context) -> list[ClientAccessRow]:
-    """Every client the viewer may act for now, with the effective scopes; one batched billing call."""
+    """Every client the viewer may act for now, with the effective scopes; one batched billing call. None
+    while the password must be changed (terms 15.3: such a session may only change it), so that the viewer's
+    ``mustChangePassword`` still answers beside it."""
     principal = ctx.principal
     principal.require_user()
+    if principal.must_change_password():
+        return []
     accesses = list(principal.accesses.values())
     records = await ctx.loaders.client_by_id.load_many([a.client_id for a in accesses])
     rows = []

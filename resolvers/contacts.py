@@ -72,7 +72,7 @@ async def report_issue(ctx: Context, message: str, page: str | None) -> bool:
 
 async def _report_issue(ctx: Context, message: str, page: str | None) -> bool:
     """Kept in the database and mailed to support through the outbox, in one transaction."""
-    account = ctx.principal.require_user()
+    account = ctx.principal.require_fresh_password()
     message = message.strip()
     if not 1 <= len(message) <= 4000 or (page is not None and len(page) > 500):
         raise BadUserInput("`message` needs 1 to 4000 characters and `page` at most 500.")

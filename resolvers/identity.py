@@ -12,7 +12,7 @@ from resolvers.context import Context
 
 async def accept_terms(ctx: Context, version: int) -> Account:
     async with audited(ctx, "acceptTerms", {"version": version}):
-        account = ctx.principal.require_user()
+        account = ctx.principal.require_fresh_password()
         current = current_terms().version
         if version != current:
             raise BadUserInput(f"Version {version} is not the terms in force; accept version {current}.")

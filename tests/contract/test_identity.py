@@ -3,10 +3,17 @@ representatives (6), account states and registration (5, 10, 12.2, 21). Tests na
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from email import message_from_bytes
+from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
+
+from gateway.db import outbox, utcnow
 from sandbox.personas import BALTIJAS_RADIO_CLIENT, JANIS_CLIENT
 from tests.conftest import Gateway
 from tests.contract.test_personas import ANNA, JANIS, LIGA, MARIS, PETERIS, STAFF, codes, gid
@@ -16,9 +23,20 @@ CHANGE = """mutation($c: String!, $n: String!) { changePassword(currentPassword:
   mustChangePassword passwordExpiresAt } }"""
 
 
-def outbox_mails(gateway: Gateway) -> list[tuple[str, str]]:
-    """(recipient, body) of every mail the gateway wrote to its outbox, oldest first."""
-    directory = Path(gateway.app.state.services.settings.outbox_dir)
+async def outbox_mails(gateway: Gateway) -> list[tuple[str, str]]:
+    """(recipient, body) of every mail the gateway wrote to its outbox folder, oldest first, once the outbox
+    table has delivered everything queued (by this call or the gateway's own worker)."""
+    outbox = gateway.app.state.services.outbox
+    for _ in range(200):
+        await outbox.deliver_due()
+        if not await outbox.pending():
+            break
+        await asyncio.sleep(0.05)
+    return written_mails(Path(gateway.app.state.services.settings.outbox_dir))
+
+
+def written_mails(directory: Path) -> list[tuple[str, str]]:
+    """(recipient, body) of every mail in a mail folder (the embedded mailer's), oldest first."""
     mails = []
     for path in sorted(directory.glob("*.eml")) if directory.exists() else []:
         mail = message_from_bytes(path.read_bytes())
@@ -48,14 +66,23 @@ async def test_15_2_weak_passwords_are_refused_with_every_reason(gateway: Gatewa
 
 async def test_15_3_an_expired_password_allows_only_viewer_and_change_password(gateway: Gateway) -> None:
     token = await gateway.login(MARIS)
-    assert (await gateway.gql(VIEWER, token=token))["data"]["viewer"]["mustChangePassword"] is True
+    clients = "{ viewer { mustChangePassword clients { client { name } scopes } } }"
+    before = await gateway.gql(clients, token=token)
+    assert before == {"data": {"viewer": {"mustChangePassword": True, "clients": []}}}
     body = await gateway.gql(
         'mutation { grantRepresentative(clientId: "x", email: "a@b.lv", scopes: [BILLING_READ]) { id } }',
         token=token,
     )
     assert body["errors"][0]["extensions"]["code"] in ("PASSWORD_CHANGE_REQUIRED", "NOT_FOUND")
+    for field, mutation in (
+        ("acceptTerms", "mutation { acceptTerms(version: 1) { termsAccepted } }"),
+        ("reportPortalIssue", 'mutation { reportPortalIssue(message: "help") }'),
+    ):
+        assert codes(await gateway.gql(mutation, token=token)) == {field: "PASSWORD_CHANGE_REQUIRED"}
     changed = await gateway.gql(CHANGE, {"c": "Radio-2026", "n": "Jauna-Parole-77"}, token=token)
     assert changed["data"]["changePassword"]["mustChangePassword"] is False
+    after_change = (await gateway.gql(clients, token=token))["data"]["viewer"]["clients"]
+    assert [row["client"]["name"] for row in after_change] == ['SIA "Jūras Sakari"']
     query = "query($id: ID!) { client(id: $id) { name } }"
     from sandbox.personas import JURAS_SAKARI_CLIENT
 
@@ -85,7 +112,7 @@ async def test_13_forgot_always_202_and_a_single_use_link_resets_and_ends_sessio
     for email in (JANIS, "nobody@example.lv"):
         response = await gateway.client.post("/auth/password/forgot", json={"email": email})
         assert response.status_code == 202 and response.json() == {"status": "accepted"}
-    mails = outbox_mails(gateway)
+    mails = await outbox_mails(gateway)
     assert [to for to, _ in mails] == [JANIS]
     token = token_in(mails[0][1])
 
@@ -185,6 +212,68 @@ async def test_6_revoking_another_clients_mandate_is_not_found(gateway: Gateway)
     assert codes(body)["revokeRepresentative"] in ("FORBIDDEN", "NOT_FOUND")
 
 
+async def mail_server_down(gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The mailer refuses every mail from now on (its recipients are listed); the outbox has tried once."""
+    refused: list[str] = []
+
+    async def down(mail: EmailMessage) -> None:
+        refused.append(str(mail["To"]))
+        raise OSError("the mail server is away")
+
+    monkeypatch.setattr(gateway.app.state.services.mailer, "send", down)
+    return refused
+
+
+async def outbox_rows(gateway: Gateway) -> list[dict[str, object]]:
+    async with gateway.app.state.services.outbox.engine.begin() as conn:
+        return [dict(row._mapping) for row in await conn.execute(sa.select(outbox))]
+
+
+async def tried_while_down(gateway: Gateway, refused: list[str]) -> None:
+    """Waits for the outbox's first try, then makes every row due again, as after its backoff."""
+    services = gateway.app.state.services
+    for _ in range(200):
+        await services.outbox.deliver_due()
+        if refused:
+            break
+        await asyncio.sleep(0.05)
+    assert refused
+    async with services.outbox.engine.begin() as conn:
+        await conn.execute(outbox.update().values(next_attempt_at=utcnow()))
+
+
+async def test_13_a_reset_link_waits_out_a_mail_outage_and_no_token_is_stored(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused = await mail_server_down(gateway, monkeypatch)
+    response = await gateway.client.post("/auth/password/forgot", json={"email": JANIS})
+    assert response.status_code == 202
+    await tried_while_down(gateway, refused)
+    [row] = await outbox_rows(gateway)
+    assert row["delivered_at"] is None and "the mail server is away" in str(row["last_error"])
+    assert json.loads(str(row["payload"])).keys() == {"user_id", "purpose"}  # whom and why, no token
+    monkeypatch.undo()
+    [(to, mail)] = await outbox_mails(gateway)
+    assert to == JANIS and set(refused) == {JANIS}
+    reset = {"token": token_in(mail), "newPassword": "Jauna-Parole-77"}
+    assert (await gateway.client.post("/auth/password/reset", json=reset)).status_code == 204
+
+
+async def test_13_a_link_queued_for_an_account_blocked_before_it_went_out_is_not_sent(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused = await mail_server_down(gateway, monkeypatch)
+    await gateway.client.post("/auth/password/forgot", json={"email": JANIS})
+    await tried_while_down(gateway, refused)
+    staff = await gateway.login(STAFF)
+    blocked = await gateway.gql(STATE, {"e": JANIS}, token=staff)
+    assert blocked["data"]["blockUser"]["state"] == "BLOCKED"
+    monkeypatch.undo()
+    assert await outbox_mails(gateway) == []
+    [row] = await outbox_rows(gateway)
+    assert row["delivered_at"] is not None  # done: there was nothing to send
+
+
 STATE = """mutation($e: String!) { blockUser(email: $e, reason: SUSPECTED_MISUSE) { state stateReason } }"""
 
 
@@ -238,6 +327,29 @@ async def test_15_4_staff_can_require_a_password_change(gateway: Gateway) -> Non
 REGISTER = """mutation($i: RegisterPortalUserInput!) { registerPortalUser(input: $i) { email state } }"""
 
 
+@pytest.mark.parametrize(
+    ("given", "refusal"),
+    [
+        ({"selfClientId": gid(BALTIJAS_RADIO_CLIENT), "personalCode": "010190-12345"}, "never logs in"),
+        ({"selfClientId": gid(JANIS_CLIENT), "personalCode": "010190-12345"}, "must be the personal code"),
+        ({"selfClientId": gid(JANIS_CLIENT)}, "must be the personal code"),
+        ({"selfClientId": gid("K999999"), "personalCode": "010190-12345"}, "not a client the billing"),
+        ({"mandates": [{"clientId": gid("K999999"), "scopes": ["BILLING_READ"]}]}, "does not know"),
+        # the clients check out; the personal code is Jānis's, who has an account already
+        ({"selfClientId": gid(JANIS_CLIENT), "personalCode": "140385-12341"}, "exists already"),
+    ],
+)
+async def test_2_5_registration_checks_the_users_own_client_and_the_mandates_clients(
+    gateway: Gateway, given: dict[str, object], refusal: str
+) -> None:
+    staff = await gateway.login(STAFF)
+    new = {"email": "karlis.kalns@example.lv", "fullName": "Kārlis Kalns", **given}
+    body = await gateway.gql(REGISTER, {"i": new}, token=staff)
+    assert codes(body) == {"registerPortalUser": "BAD_USER_INPUT"}
+    assert refusal in body["errors"][0]["message"]
+    assert await outbox_mails(gateway) == []
+
+
 async def test_10_staff_registers_a_user_who_sets_the_first_password_by_the_mailed_link(
     gateway: Gateway,
 ) -> None:
@@ -251,7 +363,7 @@ async def test_10_staff_registers_a_user_who_sets_the_first_password_by_the_mail
     assert body["data"]["registerPortalUser"] == {"email": "karlis.kalns@example.lv", "state": "ACTIVE"}
     duplicate = await gateway.gql(REGISTER, {"i": new}, token=staff)
     assert duplicate["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    [(to, mail)] = outbox_mails(gateway)
+    [(to, mail)] = await outbox_mails(gateway)
     assert to == "karlis.kalns@example.lv"
     response = await gateway.client.post(
         "/auth/password/reset", json={"token": token_in(mail), "newPassword": "Pirma-Parole-42"}
