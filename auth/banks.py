@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from joserfc.jwk import KeySet
 
 from auth.jwt import InvalidJwt, RemoteKeys, verify
+from auth.throttle import over_limit
 from gateway.store import Store
 
 SETTLEMENT_SCOPE = "settlement:read"
@@ -85,12 +86,7 @@ def looks_like_jwt(token: str) -> bool:
 
 
 class RateLimits:
-    """A sliding window per bank, counted in the shared store so that every instance counts together.
-
-    The window is approximated from two fixed windows (the current one and the previous one, weighted by how
-    much of it still overlaps), which needs one atomic increment per request and no clock agreement beyond
-    the store's.
-    """
+    """A sliding window per bank (``auth.throttle``): 120 queries a minute unless the bank has its own."""
 
     def __init__(
         self, store: Store, default: tuple[int, int], per_bank: Mapping[str, tuple[int, int]]
@@ -101,26 +97,4 @@ class RateLimits:
 
     async def retry_after(self, bank_id: str, now: float | None = None) -> int | None:
         """Count one request; None when it is within the limit, else the seconds to wait."""
-        limit, window = self.per_bank.get(bank_id, self.default)
-        now = time.time() if now is None else now
-        current = int(now // window)
-        count, before = await self.store.incr_and_get(
-            f"rate:{bank_id}:{current}", 2 * window, f"rate:{bank_id}:{current - 1}"
-        )
-        previous = int(before or 0)
-        elapsed = (now % window) / window
-        if previous * (1 - elapsed) + count <= limit:
-            return None
-        return max(1, int(window - now % window))
-
-
-def parse_limit(text: str) -> tuple[int, int]:
-    """``120/60`` → 120 requests per 60 seconds."""
-    count, _, seconds = text.partition("/")
-    try:
-        parsed = int(count), int(seconds or "60")
-    except ValueError:
-        raise SystemExit(f"a rate limit is REQUESTS/SECONDS, such as 120/60; got {text!r}") from None
-    if parsed[0] < 1 or parsed[1] < 1:
-        raise SystemExit(f"a rate limit needs positive numbers; got {text!r}")
-    return parsed
+        return await over_limit(self.store, bank_id, self.per_bank.get(bank_id, self.default), now)

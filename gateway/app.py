@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -19,10 +18,11 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from gateway import audit_routes, auth_routes, downloads
+from gateway.access_log import AccessLog
 from gateway.graphql_view import GatewayGraphQL
 from gateway.maintenance import MaintenanceMiddleware, MaintenanceMode
-from gateway.metrics import MetricsMiddleware, metrics
-from gateway.middleware import RequestIdMiddleware
+from gateway.metrics import MetricsMiddleware, RequestObserver, metrics
+from gateway.middleware import AuthRateLimitMiddleware, RequestIdMiddleware
 from gateway.pages import landing
 from gateway.redaction import mask_pii_in_logs
 from gateway.settings import Settings
@@ -94,6 +94,21 @@ def tune_gc(threshold: int) -> None:
     gc.set_threshold(threshold, middle, oldest)
 
 
+async def stop_tasks(tasks: list[asyncio.Task[None]], seconds: float = 5.0) -> None:
+    """Cancels the background loops and waits for them, cancelling again every 0.1 s: a loop whose
+    cancellation a library swallowed (seen in a Redis read at shutdown, which then let the maintenance
+    watcher sleep on forever) ends at its next wait. Gives up after ``seconds``, saying which."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    pending = [task for task in tasks if not task.done()]
+    while pending and asyncio.get_running_loop().time() < deadline:
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=0.1)
+        pending = [task for task in pending if not task.done()]
+    for task in pending:
+        log.error("background task %s did not stop within %g s", task.get_name(), seconds)
+
+
 def create_app(
     settings: Settings | None = None, *, store: Store | None = None, sandbox: Any | None = None
 ) -> Starlette:
@@ -108,6 +123,8 @@ def create_app(
     )
     sandbox = sandbox_if_needed(settings, sandbox)
 
+    observers: list[RequestObserver] = []  # told of each request as it ends (the access log, once up)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime = await start(settings, store=store, sandbox=sandbox)
@@ -120,13 +137,20 @@ def create_app(
         app.state.maintenance = maintenance
         worker = asyncio.create_task(runtime.services.outbox.run(settings.outbox_interval))
         watcher = asyncio.create_task(maintenance.watch())
+        access = AccessLog(
+            runtime.engine,
+            retention_days=settings.access_log_days,
+            flush_seconds=settings.access_log_flush_seconds,
+        )
+        app.state.access_log = access
+        observers.append(access.observe)
+        writer = asyncio.create_task(access.run())
         try:
             yield
         finally:
-            for task in (watcher, worker):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await stop_tasks([watcher, worker, writer])
+            observers.remove(access.observe)
+            await access.close()
             await runtime.aclose()
 
     graphql = GatewayGraphQL(schema, dev=settings.is_dev)
@@ -160,7 +184,8 @@ def create_app(
         routes += sandbox_routes(sandbox)
     middleware = [
         Middleware(RequestIdMiddleware),
-        Middleware(MetricsMiddleware, routes=routes),
+        Middleware(MetricsMiddleware, routes=routes, observers=observers),
         Middleware(MaintenanceMiddleware),
+        Middleware(AuthRateLimitMiddleware),
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

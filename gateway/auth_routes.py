@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import UTC, datetime
@@ -16,8 +17,11 @@ from auth.lockout import Lockout
 from auth.passwords import verify_password
 from auth.sessions import COOKIE_NAME
 from auth.terms import current_terms
+from auth.throttle import over_limit
+from gateway.access_log import note_principal
 from gateway.audit_routes import audit_request
 from gateway.context import client_ip, session_token
+from gateway.metrics import count_rate_limited
 from gateway.pages import RESET_PAGE
 from resolvers.services import Services
 
@@ -90,6 +94,7 @@ async def login(request: Request) -> Response:
         details={"email": email, "method": "password"},
     )
     token, session = await services.sessions.create(account.id)
+    note_principal(request.scope, "staff" if account.is_staff else "user", account.id)
     await after_login(services, account.id, client_ip(request))
     now = datetime.now(UTC)
     body = {
@@ -172,16 +177,32 @@ async def forgot_password(request: Request) -> Response:
         return JSONResponse(
             {"error": "invalid_request", "detail": 'Send JSON {"email": "..."}.'}, status_code=400
         )
+    email = email.strip().lower()
+    limited = await _reset_mail_limited(request, services, email)
     # Recorded whatever the e-mail: the journal is for staff, and the answer stays the same for everyone.
     await audit_request(
         request,
         "auth.password.forgot",
-        "accepted",
+        "rate_limited" if limited else "accepted",
         principal_kind="anonymous",
-        principal=email.strip().lower(),
+        principal=email,
     )
-    task = BackgroundTask(_mail_reset_link, services, email.strip().lower())
+    task = None if limited else BackgroundTask(_mail_reset_link, services, email)
     return JSONResponse({"status": "accepted"}, status_code=202, background=task)
+
+
+async def _reset_mail_limited(request: Request, services: Services, email: str) -> bool:
+    """Terms 12.2: reset mails per e-mail (``RESET_MAIL_RATE_LIMIT``, 3 an hour) and requests per client
+    address (``LOGIN_RATE_LIMIT``), so that nobody can flood a mailbox or the mail server. Beyond either the
+    answer is the same 202 (the contract's "always"), and no mail goes out."""
+    limits = services.settings
+    address = await over_limit(services.store, f"reset-address:{client_ip(request)}", limits.login_rate_limit)
+    hashed = hashlib.sha256(email.encode()).hexdigest()  # no address in clear in the store's keys
+    mailbox = await over_limit(services.store, f"reset-mail:{hashed}", limits.reset_mail_rate_limit)
+    if address is None and mailbox is None:
+        return False
+    count_rate_limited("reset_mail")
+    return True
 
 
 async def _mail_reset_link(services: Services, email: str) -> None:

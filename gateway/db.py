@@ -118,6 +118,24 @@ portal_issues = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# Terms 9, 22.4, 23.1: every request's caller, address and user agent (``gateway.access_log``); not part of
+# the hash-chained journal, whose appends are serialised: one row per request, written in batches.
+access_log = sa.Table(
+    "access_log",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("request_id", sa.String(64)),
+    sa.Column("principal_kind", sa.String(16), nullable=False),  # anonymous | user | staff | bank
+    sa.Column("principal", sa.String(254), index=True),  # user id or bank id
+    sa.Column("ip", sa.String(64)),
+    sa.Column("user_agent", sa.String(400)),
+    sa.Column("method", sa.String(8), nullable=False),
+    sa.Column("route", sa.String(100), nullable=False),  # the route's pattern, never a raw path
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("duration_ms", sa.Float, nullable=False),
+)
+
 schema_migrations = sa.Table(
     "schema_migrations",
     metadata,
@@ -141,11 +159,16 @@ def _outbox_and_idempotency(conn: sa.Connection) -> None:
     metadata.create_all(conn, tables=[outbox, idempotent_requests, portal_issues])
 
 
+def _access_log(conn: sa.Connection) -> None:
+    metadata.create_all(conn, tables=[access_log])
+
+
 # Append only: a migration that has shipped is never edited; a change is a new entry.
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "accounts, mandates, terms acceptances", _initial),
     (2, "audit journal", _audit),
     (3, "outbox, idempotent requests, portal issues", _outbox_and_idempotency),
+    (4, "access log", _access_log),
 )
 
 # Any constant works, as long as every instance uses the same one.

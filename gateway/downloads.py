@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from adapters.errors import UpstreamError, UpstreamNotFound
+from gateway.access_log import note_principal
 from gateway.context import new_loaders, principal_for_user, session_token
 from gateway.errors import GatewayError, NotFound, from_upstream
 from resolvers.services import Services
@@ -39,6 +40,7 @@ async def download(request: Request) -> Response:
             return _error(NotFound("This link was issued to someone else."), 404)
     loaders = new_loaders(services)
     principal = await principal_for_user(services, claims.user_id, loaders)
+    note_principal(request.scope, principal.kind, claims.user_id)
     if not principal.is_user:
         return _error(NotFound("This link is no longer valid; log in and ask for the document again."), 404)
     try:

@@ -12,8 +12,10 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from gateway.access_log import note_principal
 from gateway.context import build_context
 from gateway.metrics import count_errors
+from resolvers.audit import principal_of
 from resolvers.context import Context
 from resolvers.services import Services
 from schema.build import GatewaySchema
@@ -29,6 +31,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         services: Services = request.app.state.services
         context = await build_context(services, request)
         context.http_response = response
+        note_principal(request.scope, *principal_of(context))
         return context
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:

@@ -43,6 +43,11 @@ REQUEST_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 GRAPHQL_ERRORS = Counter("gateway_graphql_errors", "Errors in GraphQL answers, by extensions.code", ["code"])
+RATE_LIMITED = Counter(
+    "gateway_rate_limited",
+    "Requests refused or dropped by a rate limit (login, reset_mail, portal_issue, bank): alert on them",
+    ["limit"],
+)
 UPSTREAM_CALLS = Counter(
     "gateway_upstream_calls",
     "HTTP requests to the company systems (each attempt), by outcome",
@@ -92,11 +97,19 @@ def route_labeler(routes: Sequence[BaseRoute]) -> Callable[[str], str]:
     return label
 
 
-class MetricsMiddleware:
-    """Counts and times every HTTP request by route, method and status."""
+# Told of each request as it ends: (scope, route label, status, seconds). The access log is one.
+RequestObserver = Callable[[Scope, str, int, float], None]
 
-    def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
+
+class MetricsMiddleware:
+    """Counts and times every HTTP request by route, method and status, and tells ``observers`` (a list the
+    app fills once its services are up)."""
+
+    def __init__(
+        self, app: ASGIApp, routes: Sequence[BaseRoute], observers: Sequence[RequestObserver] = ()
+    ) -> None:
         self.app = app
+        self._observers = observers
         self._label = route_labeler(routes)
         self._requests = _Children(REQUESTS)
         self._seconds = _Children(REQUEST_SECONDS)
@@ -118,11 +131,21 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_status)
         finally:
             route = self._label(scope["path"])
+            seconds = time.perf_counter() - start
             self._requests(route, scope["method"], str(status)).inc()
-            self._seconds(route).observe(time.perf_counter() - start)
+            self._seconds(route).observe(seconds)
+            for observer in self._observers:
+                observer(scope, route, status, seconds)
 
 
 _errors_by_code = _Children(GRAPHQL_ERRORS)
+
+
+_limited = _Children(RATE_LIMITED)
+
+
+def count_rate_limited(limit: str) -> None:
+    _limited(limit).inc()
 
 
 def count_errors(codes: list[str]) -> None:

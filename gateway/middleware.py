@@ -1,12 +1,21 @@
-"""Pure ASGI middleware: request id and security headers on every response."""
+"""Pure ASGI middleware: request id and security headers on every response; the login endpoints' limit."""
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from auth.throttle import over_limit
+from gateway.context import client_ip
+from gateway.metrics import count_rate_limited
+
+log = logging.getLogger("gateway.middleware")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -35,3 +44,36 @@ class RequestIdMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+# The endpoints that check a secret (a password, a reset token, a bank's assertion).
+_SECRET_CHECKS = frozenset({"/auth/login", "/auth/password/reset", "/auth/bank/entry"})
+
+
+class AuthRateLimitMiddleware:
+    """Terms 12.2: POSTs to the endpoints that check a secret are counted per client address across every
+    instance (``LOGIN_RATE_LIMIT``, 60 a minute); beyond it 429 ``{"error": "rate_limited", "retryAfter"}``
+    with ``Retry-After``, before the body is read. The lockout bounds the tries per e-mail; this bounds how
+    many e-mails (or tokens) one address can try. Each refusal is counted in ``/metrics`` and logged."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in _SECRET_CHECKS:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        address = client_ip(request)
+        services = request.app.state.services
+        retry_after = await over_limit(
+            services.store, f"auth-address:{address}", services.settings.login_rate_limit
+        )
+        if retry_after is None:
+            await self.app(scope, receive, send)
+            return
+        count_rate_limited("login")
+        log.warning("rate limit: %s tried %s too often; refused %d s", address, scope["path"], retry_after)
+        body = {"error": "rate_limited", "retryAfter": retry_after}
+        headers = {"Retry-After": str(retry_after)}
+        await JSONResponse(body, status_code=429, headers=headers)(scope, receive, send)

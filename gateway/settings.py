@@ -10,6 +10,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from auth.accounts import MAX_CACHE_SECONDS
+from auth.throttle import parse_limit
 
 VAR_DIR = Path(os.environ.get("GATEWAY_VAR_DIR", "var"))
 
@@ -33,6 +34,18 @@ def _seconds(name: str, default: float, most: float) -> float:
         value = -1.0
     if not 0 <= value <= most:  # NaN fails this too
         raise SystemExit(f"{name} must be a number of seconds from 0 to {most:g}, got {text!r}")
+    return value
+
+
+def _days(name: str, default: int) -> int:
+    """A whole number of days, at least 1; anything else stops the start, saying what is wrong."""
+    text = _env(name)
+    try:
+        value = int(text) if text is not None else default
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise SystemExit(f"{name} must be a whole number of days, 1 or more, got {text!r}")
     return value
 
 
@@ -79,6 +92,13 @@ class Settings:
     partner_banks: tuple[tuple[str, str], ...] = ()  # (bank id, JWKS URL); empty: the sandbox banks
     bank_rate_limit: str = "120/60"  # requests per seconds, per bank, across every instance
     bank_rate_limits: tuple[tuple[str, str], ...] = ()  # per-bank exceptions: (bank id, "600/60")
+    # (requests, seconds) across every instance: tries at the endpoints that check a secret per client
+    # address, reset mails per e-mail, support reports per user (terms 12.2)
+    login_rate_limit: tuple[int, int] = (60, 60)
+    reset_mail_rate_limit: tuple[int, int] = (3, 3600)
+    issue_rate_limit: tuple[int, int] = (10, 3600)
+    access_log_days: int = 365  # how long the access log keeps a request's row
+    access_log_flush_seconds: float = 1.0  # how often each worker writes its access records
     frontend_url: str = "/"
     public_url: str = "http://127.0.0.1:8000"  # where mailed links point
     outbox_dir: str = str(VAR_DIR / "outbox")  # mails land here when SMTP_URL is unset
@@ -140,12 +160,17 @@ class Settings:
             partner_banks=_pairs(_env("PARTNER_BANKS", "") or ""),
             bank_rate_limit=_env("BANK_RATE_LIMIT", "120/60") or "120/60",
             bank_rate_limits=_pairs(_env("BANK_RATE_LIMITS", "") or ""),
+            login_rate_limit=parse_limit(_env("LOGIN_RATE_LIMIT", "60/60") or "60/60"),
+            reset_mail_rate_limit=parse_limit(_env("RESET_MAIL_RATE_LIMIT", "3/3600") or "3/3600"),
+            issue_rate_limit=parse_limit(_env("ISSUE_RATE_LIMIT", "10/3600") or "10/3600"),
             frontend_url=_env("FRONTEND_URL", "/") or "/",
             public_url=_env("PUBLIC_URL", f"http://127.0.0.1:{_env('PORT', '8000')}") or "",
             policy_file=_env("POLICY_FILE"),
             session_idle_seconds=_int("SESSION_IDLE_SECONDS", 30 * 60),
             session_absolute_seconds=_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600),
             account_cache_seconds=_seconds("ACCOUNT_CACHE_SECONDS", 5.0, MAX_CACHE_SECONDS),
+            access_log_days=_days("ACCESS_LOG_DAYS", 365),
+            access_log_flush_seconds=_seconds("ACCESS_LOG_FLUSH_SECONDS", 1.0, 60) or 1.0,
             lockout_seconds=_int("LOCKOUT_SECONDS", 15 * 60),
             receipt_key_file=_env("RECEIPT_KEY_FILE", str(VAR_DIR / "receipt-key.json")) or "",
             upstream_timeout_seconds=float(_env("UPSTREAM_TIMEOUT_SECONDS", "5") or "5"),

@@ -18,13 +18,14 @@ from adapters.documents.http import HttpDocuments
 from adapters.http import Timeouts, UpstreamClient
 from adapters.permits.http import HttpPermits
 from auth.accounts import Accounts
-from auth.banks import BankTokens, RateLimits, parse_limit
+from auth.banks import BankTokens, RateLimits
 from auth.identity import Identity
 from auth.jwt import RemoteKeys
 from auth.links import LinkSigner
 from auth.policy import PolicyFile
 from auth.receipts import ReceiptSigner
 from auth.sessions import Sessions
+from auth.throttle import parse_limit
 from gateway import side_effects
 from gateway.audit import AuditJournal
 from gateway.bank_entry import BankEntry

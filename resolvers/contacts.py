@@ -7,8 +7,10 @@ import uuid
 
 from adapters.billing.records import ClientRecord
 from adapters.errors import UpstreamError
+from auth.throttle import over_limit
 from gateway.db import portal_issues, utcnow
-from gateway.errors import BadUserInput, from_upstream
+from gateway.errors import BadUserInput, RateLimited, from_upstream
+from gateway.metrics import count_rate_limited
 from resolvers.audit import audited, queue_side_effect
 from resolvers.context import Context
 
@@ -73,6 +75,7 @@ async def report_issue(ctx: Context, message: str, page: str | None) -> bool:
 async def _report_issue(ctx: Context, message: str, page: str | None) -> bool:
     """Kept in the database and mailed to support through the outbox, in one transaction."""
     account = ctx.principal.require_fresh_password()
+    await _within_issue_limit(ctx, account.id)
     message = message.strip()
     if not 1 <= len(message) <= 4000 or (page is not None and len(page) > 500):
         raise BadUserInput("`message` needs 1 to 4000 characters and `page` at most 500.")
@@ -91,3 +94,16 @@ async def _report_issue(ctx: Context, message: str, page: str | None) -> bool:
         }
         await queue_side_effect(ctx, "mail", mail, f"portal-issue:{issue_id}", acting_for=None, conn=conn)
     return True
+
+
+async def _within_issue_limit(ctx: Context, user_id: str) -> None:
+    """Each report mails support: ``ISSUE_RATE_LIMIT`` (10 an hour) per user, or RATE_LIMITED (terms 12.2)."""
+    limit = ctx.services.settings.issue_rate_limit
+    retry_after = await over_limit(ctx.services.store, f"portal-issue:{user_id}", limit)
+    if retry_after is not None:
+        count_rate_limited("portal_issue")
+        raise RateLimited(
+            f"You have reported {limit[0]} issues within {limit[1] // 60} minutes; try again in "
+            f"{retry_after} s, or write to {SUPPORT_ADDRESS}.",
+            retryAfter=retry_after,
+        )

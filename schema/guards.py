@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from strawberry.extensions import SchemaExtension
 
 from gateway.errors import GatewayError, RateLimited
+from gateway.metrics import count_rate_limited
 from resolvers.context import Context
 from schema.trusted import sha256
 
@@ -61,6 +62,7 @@ async def check_bank_rate(ctx: Context) -> None:
         return
     retry_after = await ctx.services.rate_limits.retry_after(bank_id)
     if retry_after is not None:
+        count_rate_limited("bank")
         if ctx.http_response is not None:
             ctx.http_response.headers["Retry-After"] = str(retry_after)
         raise RateLimited(
