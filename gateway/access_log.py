@@ -15,15 +15,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
-from gateway.context import client_ip
+from gateway.context import address_behind
 from gateway.db import access_log, utcnow
 
 log = logging.getLogger("gateway.access_log")
@@ -48,8 +49,16 @@ def _cut(value: str | None, width: int) -> str | None:
 class AccessLog:
     """One worker's writer of access records."""
 
-    def __init__(self, engine: AsyncEngine, *, retention_days: int, flush_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        retention_days: int,
+        flush_seconds: float = 1.0,
+        trusted_proxies: Sequence[str] = (),
+    ) -> None:
         self.engine = engine
+        self.trusted_proxies = trusted_proxies
         self.retention_days = retention_days
         self.flush_seconds = flush_seconds
         self._pending: list[dict[str, Any]] = []
@@ -57,31 +66,38 @@ class AccessLog:
 
     def observe(self, scope: Scope, route: str, status: int, seconds: float) -> None:
         """One request, as it ended (``gateway.metrics.MetricsMiddleware`` calls this for each); the probes
-        of the monitoring (health, readiness, metrics) are not the users' and are left out."""
+        of the monitoring (health, readiness, metrics) are not the users' and are left out. It reads only
+        the request's own scope (a mounted app, such as the sandbox, has made ``scope["app"]`` its own), and
+        a record it cannot make is logged, never raised into the answer."""
         if route in UNLOGGED:
             return
-        state = scope.get("state") or {}
-        kind, principal = state.get(PRINCIPAL) or ("anonymous", None)
-        request = Request(scope)
-        self._pending.append(
-            {
-                "at": utcnow(),
-                "request_id": state.get("request_id"),
-                "principal_kind": kind,
-                "principal": _cut(principal, 254),
-                "ip": _cut(client_ip(request), 64),
-                "user_agent": _cut(request.headers.get("user-agent"), 400),
-                "method": scope["method"][:8],
-                "route": route[:100],
-                "status": status,
-                "duration_ms": round(seconds * 1000, 3),
-            }
-        )
+        try:
+            self._pending.append(self._record(scope, route, status, seconds))
+        except Exception:
+            log.exception("access log: could not record a request to %s", route)
+            return
         if len(self._pending) > MAX_PENDING:
             dropped = len(self._pending) - MAX_PENDING
             del self._pending[:dropped]
             DROPPED.inc(dropped)
             log.error("access log: %d records dropped, the database has not taken any for a while", dropped)
+
+    def _record(self, scope: Scope, route: str, status: int, seconds: float) -> dict[str, Any]:
+        state = scope.get("state") or {}
+        kind, principal = state.get(PRINCIPAL) or ("anonymous", None)
+        request = HTTPConnection(scope)
+        return {
+            "at": utcnow(),
+            "request_id": state.get("request_id"),
+            "principal_kind": kind,
+            "principal": _cut(principal, 254),
+            "ip": _cut(address_behind(request, self.trusted_proxies), 64),
+            "user_agent": _cut(request.headers.get("user-agent"), 400),
+            "method": scope["method"][:8],
+            "route": route[:100],
+            "status": status,
+            "duration_ms": round(seconds * 1000, 3),
+        }
 
     async def flush(self) -> int:
         """Writes what is pending in one statement; what fails stays pending for the next round."""

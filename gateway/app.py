@@ -141,6 +141,7 @@ def create_app(
             runtime.engine,
             retention_days=settings.access_log_days,
             flush_seconds=settings.access_log_flush_seconds,
+            trusted_proxies=settings.trusted_proxies,
         )
         app.state.access_log = access
         observers.append(access.observe)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 
 from starlette.requests import HTTPConnection
 
@@ -34,8 +35,13 @@ def session_token(request: HTTPConnection) -> tuple[str | None, bool]:
 def client_ip(request: HTTPConnection) -> str | None:
     """The caller's address: the peer's, or, when the peer is a trusted proxy (``TRUSTED_PROXIES``), the
     nearest address in ``X-Forwarded-For`` that is not a trusted proxy itself (terms 23.1 records it)."""
-    peer = request.client.host if request.client else None
     trusted = request.app.state.services.settings.trusted_proxies if "app" in request.scope else ()
+    return address_behind(request, trusted)
+
+
+def address_behind(request: HTTPConnection, trusted: Sequence[str]) -> str | None:
+    """``client_ip`` with the trusted proxies given."""
+    peer = request.client.host if request.client else None
     if peer is None or peer not in trusted:
         return peer
     hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]

@@ -46,7 +46,10 @@ async def test_each_request_is_logged_with_caller_address_and_user_agent(
     await gateway.client.post("/graphql", json={"query": "{ viewer { user { id } } }"})  # anonymous
     await gateway.client.get("/healthz")
     await gateway.client.get("/no/such/page")
+    assert (await gateway.client.get("/sandbox/billing/health")).status_code == 200  # a mounted app
     rows = await access_rows(gateway)
+    mounted = rows.pop()
+    assert mounted["route"].startswith("/sandbox") and mounted["status"] == 200
     seen = [(r["method"], r["route"], r["status"], r["principal_kind"]) for r in rows]
     assert seen == [
         ("POST", "/auth/login", 200, "user"),
