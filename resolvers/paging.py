@@ -11,10 +11,11 @@ MAX_PAGE = 100
 
 
 def page_key(owner_id: str, first: int | None, after: str | None, **filters: Any) -> PageKey:
-    """The key for `first` rows after `after`; filters left as None are not sent upstream."""
-    limit = 20 if first is None else first
-    if limit < 1 or limit > MAX_PAGE:
-        raise BadUserInput(f"`first` must be between 1 and {MAX_PAGE}; page through more with `after`.")
+    """The key for `first` rows after `after`; filters left as None are not sent upstream. `first` is capped
+    at 100 (the contract's outline): more gives 100, with `hasNextPage` to page on."""
+    limit = 20 if first is None else min(first, MAX_PAGE)
+    if limit < 1:
+        raise BadUserInput(f"`first` must be 1 or more (at most {MAX_PAGE} rows come back per page).")
     return PageKey(
         owner_id=owner_id, limit=limit, after=after or None, filters=tuple(sorted(filters.items()))
     )

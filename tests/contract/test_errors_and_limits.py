@@ -60,13 +60,20 @@ async def test_unexpected_error_is_masked_with_a_request_id(
     assert error["extensions"]["requestId"] == response.headers["x-request-id"]
 
 
-async def test_first_over_100_and_a_bad_cursor_are_bad_user_input(gateway: Gateway) -> None:
+async def test_first_is_capped_at_100_and_zero_or_a_bad_cursor_are_bad_user_input(gateway: Gateway) -> None:
+    token = await gateway.login(JANIS)
+    query = """query($id: ID!, $f: Int, $a: String) { client(id: $id) {
+      invoices(first: $f, after: $a) { totalCount edges { cursor } pageInfo { hasNextPage } } } }"""
+    many = await gateway.gql(query, {"id": gid(JANIS_CLIENT), "f": 2}, token=token)
+    two = many["data"]["client"]["invoices"]
+    assert len(two["edges"]) == 2 and two["totalCount"] > 2 and two["pageInfo"]["hasNextPage"]
+    capped = await gateway.gql(query, {"id": gid(JANIS_CLIENT), "f": 5000}, token=token)
+    assert "errors" not in capped
+    assert len(capped["data"]["client"]["invoices"]["edges"]) == min(100, two["totalCount"])
+    zero = await gateway.gql(query, {"id": gid(JANIS_CLIENT), "f": 0}, token=token)
+    assert codes(zero) == {"client.invoices": "BAD_USER_INPUT"}
+    assert "1 or more" in zero["errors"][0]["message"]
     token = await gateway.login(ANNA)
-    query = """query($id: ID!, $f: Int, $a: String) {
-      client(id: $id) { invoices(first: $f, after: $a) { totalCount } } }"""
-    too_many = await gateway.gql(query, {"id": gid(BALTIJAS_RADIO_CLIENT), "f": 101}, token=token)
-    assert codes(too_many) == {"client.invoices": "BAD_USER_INPUT"}
-    assert "between 1 and 100" in too_many["errors"][0]["message"]
     bad_cursor = await gateway.gql(query, {"id": gid(BALTIJAS_RADIO_CLIENT), "a": "%%%"}, token=token)
     assert codes(bad_cursor) == {"client.invoices": "BAD_USER_INPUT"}
 
