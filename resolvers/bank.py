@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from adapters.billing.port import BillingPort
 from adapters.billing.records import BalanceRecord, InvoiceRecord
 from adapters.errors import UpstreamError
 from gateway.errors import BadUserInput, Forbidden, NotFound, Unauthenticated, from_upstream
@@ -71,18 +72,16 @@ async def settlement_status(
 
 async def _settlement(ctx: Context, client_id: str) -> Settlement:
     billing = ctx.services.billing
-    open_pages_future = asyncio.gather(
-        *(billing.invoice_pages([client_id], status=s, limit=100, after=None) for s in OPEN_STATUSES)
-    )
-    balances, payments, open_pages = await asyncio.gather(
+    open_lists_future = asyncio.gather(*(_all_invoices(billing, client_id, s) for s in OPEN_STATUSES))
+    balances, payments, open_lists = await asyncio.gather(
         billing.balances([client_id]),
         billing.payment_pages([client_id], limit=1, after=None),
-        open_pages_future,
+        open_lists_future,
     )
     balance: BalanceRecord | None = balances.get(client_id)
     if balance is None:
         raise NotFound(_NOT_FOUND)
-    invoices = [i for page in open_pages for i in page[client_id].items if i.outstanding > 0]
+    invoices = [i for listed in open_lists for i in listed if i.outstanding > 0]
     invoices.sort(key=lambda i: (i.due_on, i.number))
     last = payments[client_id].items
     state = "OVERDUE" if balance.overdue > 0 else "OUTSTANDING" if balance.outstanding > 0 else "SETTLED"
@@ -94,3 +93,16 @@ async def _settlement(ctx: Context, client_id: str) -> Settlement:
         last_payment_at=last[0].paid_at if last else None,
         open_invoices=invoices,
     )
+
+
+async def _all_invoices(billing: BillingPort, client_id: str, status: str) -> list[InvoiceRecord]:
+    """Every invoice of the client in ``status``, page after page (one call for up to 100, the usual case):
+    a bank sees every open invoice, however many."""
+    invoices: list[InvoiceRecord] = []
+    after: str | None = None
+    while True:
+        page = (await billing.invoice_pages([client_id], status=status, limit=100, after=after))[client_id]
+        invoices += page.items
+        if not page.has_more or not page.cursors:
+            return invoices
+        after = page.cursors[-1]

@@ -5,10 +5,14 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from resolvers.bank import OPEN_STATUSES
+from sandbox.app import build_sandbox
+from sandbox.data import build_dataset
 from sandbox.personas import BALTIJAS_RADIO_CLIENT, ILZE_CLIENT, JANIS_CLIENT
 from schema.trusted import build_registry
 from tests.conftest import Gateway, GatewayFactory, gateway_settings
@@ -80,6 +84,21 @@ async def test_each_bank_sees_only_the_clients_of_its_agreements(gateway: Gatewa
     assert code(refused) == code(unknown) == "NOT_FOUND"
     assert refused["errors"][0]["message"] == unknown["errors"][0]["message"]
     assert code(await settlement(gateway, demo, reference=ilze_ref)) == "NOT_FOUND"
+
+
+async def test_settlement_lists_every_open_invoice_however_many(make_gateway: GatewayFactory) -> None:
+    dataset = build_dataset()
+    client_id = dataset.add_client("LEGAL_PERSON", 'SIA "Daudz Rēķinu"', invoices=2000)
+    dataset.agreements.append(("demo-bank", client_id))
+    open_ones = [
+        i for i in dataset.invoices.values() if i.client_id == client_id and i.status in OPEN_STATUSES
+    ]
+    assert max(Counter(i.status for i in open_ones).values()) > 100  # more than one page in a status
+    gateway = await make_gateway(sandbox=build_sandbox(dataset))
+    token = await bank_token(gateway, "demo-bank")
+    seen = await settlement(gateway, token, code=dataset.clients[client_id].code)
+    listed = seen["data"]["settlementStatus"]["openInvoices"]
+    assert sorted(i["number"] for i in listed) == sorted(i.number for i in open_ones if i.outstanding > 0)
 
 
 async def test_settlement_reveals_nothing_personal(gateway: Gateway) -> None:
