@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import time
+import logging
 from collections.abc import Sequence
+from dataclasses import asdict
+from decimal import Decimal
+
+import orjson
 
 from adapters.billing.records import BalanceRecord, InvoiceRecord, PaymentRecord, PriceListItemRecord
 from adapters.errors import UpstreamError
@@ -12,8 +16,10 @@ from gateway.errors import from_upstream
 from resolvers.context import Context
 from resolvers.paging import page_key
 
-_PRICE_LIST_TTL = 300.0
-_price_list_cache: tuple[float, Sequence[PriceListItemRecord]] | None = None
+log = logging.getLogger("resolvers.billing")
+
+_PRICE_LIST_TTL = 300  # seconds
+_PRICE_LIST_KEY = "cache:price-list"
 
 
 async def balance(ctx: Context, client_id: str) -> BalanceRecord | None:
@@ -34,17 +40,33 @@ async def payments(ctx: Context, client_id: str, first: int | None, after: str |
 
 
 async def price_list(ctx: Context) -> Sequence[PriceListItemRecord]:
-    """Public reference data, cached for minutes in the process: it changes with a government decree."""
-    global _price_list_cache
-    now = time.monotonic()
-    if _price_list_cache is not None and now - _price_list_cache[0] < _PRICE_LIST_TTL:
-        return _price_list_cache[1]
+    """Public reference data (it changes with a government decree), cached for 5 minutes in the shared
+    store, so that every instance gives the same list and the billing system is asked once for all."""
+    store = ctx.services.store
+    cached = await store.get(_PRICE_LIST_KEY)
+    if cached is not None:
+        try:
+            return [_price_item(item) for item in orjson.loads(cached)]
+        except (ValueError, KeyError, TypeError, ArithmeticError):
+            log.warning("the cached price list is malformed; reading it from the billing system again")
     try:
         items = await ctx.services.billing.price_list()
     except UpstreamError as exc:
         raise from_upstream(exc) from exc
-    _price_list_cache = (now, items)
+    kept = [{**asdict(item), "price": str(item.price), "vat_rate": str(item.vat_rate)} for item in items]
+    await store.put(_PRICE_LIST_KEY, orjson.dumps(kept).decode(), ttl=_PRICE_LIST_TTL)
     return items
+
+
+def _price_item(kept: dict[str, str]) -> PriceListItemRecord:
+    return PriceListItemRecord(
+        code=kept["code"],
+        description=kept["description"],
+        unit=kept["unit"],
+        price=Decimal(kept["price"]),
+        currency=kept["currency"],
+        vat_rate=Decimal(kept["vat_rate"]),
+    )
 
 
 async def invoice(ctx: Context, invoice_id: str) -> InvoiceRecord | None:

@@ -133,6 +133,23 @@ async def test_price_list_is_public(gateway: Gateway) -> None:
     assert len(items) >= 8 and all(i["price"]["currency"] == "EUR" for i in items)
 
 
+async def test_the_price_list_is_cached_in_the_shared_store_for_every_instance(
+    make_gateway: GatewayFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one, two = await make_gateway(), await make_gateway()
+    query = "{ priceList { code price { amount } vatRate } }"
+    first = await one.gql(query)
+
+    async def away() -> None:
+        raise AssertionError("the billing system was asked again")
+
+    monkeypatch.setattr(two.app.state.services.billing, "price_list", away)
+    assert await two.gql(query) == first  # from the store, with its decimals as they were
+    await two.app.state.services.store.put("cache:price-list", "not json", ttl=60)
+    monkeypatch.undo()
+    assert await two.gql(query) == first  # a malformed entry is read again from the system
+
+
 async def test_every_response_carries_a_request_id_and_echoes_a_good_one(gateway: Gateway) -> None:
     response = await gateway.client.get("/healthz", headers={"x-request-id": "abc-12345678"})
     assert response.headers["x-request-id"] == "abc-12345678"
