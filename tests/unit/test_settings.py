@@ -71,7 +71,9 @@ async def test_each_worker_sizes_its_upstream_pools_by_its_share(tmp_path: Path)
 def test_a_served_worker_tunes_its_collector_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
     served: list[str] = []
     monkeypatch.setattr(uvicorn, "run", lambda *a, **k: served.append(os.environ["GATEWAY_GC_THRESHOLD"]))
-    args = argparse.Namespace(workers=2, host="127.0.0.1", port=0, log_level="warning")
+    args = argparse.Namespace(
+        workers=2, host="127.0.0.1", port=0, log_level="warning", tls_cert=None, tls_key=None
+    )
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "/nonexistent")  # given: left as it is
     monkeypatch.delenv("GATEWAY_GC_THRESHOLD", raising=False)
     cli._serve(args)
@@ -97,12 +99,20 @@ def test_served_workers_share_a_fresh_metrics_directory(
     for directory in (stale, unnamed):
         directory.mkdir(parents=True)
         (directory / "counter_1.db").write_bytes(b"")
-    cli._serve(argparse.Namespace(workers=2, host="127.0.0.1", port=0, log_level="warning"))
+    cli._serve(
+        argparse.Namespace(
+            workers=2, host="127.0.0.1", port=0, log_level="warning", tls_cert=None, tls_key=None
+        )
+    )
     shared = tmp_path / "prometheus" / str(os.getpid())
     assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(shared) and shared.is_dir()
     assert not stale.exists() and not unnamed.exists()  # files of servers that stopped are gone
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
-    cli._serve(argparse.Namespace(workers=1, host="127.0.0.1", port=0, log_level="warning"))
+    cli._serve(
+        argparse.Namespace(
+            workers=1, host="127.0.0.1", port=0, log_level="warning", tls_cert=None, tls_key=None
+        )
+    )
     assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == ""  # one worker keeps its figures in memory
 
 
