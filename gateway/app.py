@@ -96,8 +96,9 @@ def tune_gc(threshold: int) -> None:
 
 async def stop_tasks(tasks: list[asyncio.Task[None]], seconds: float = 5.0) -> None:
     """Cancels the background loops and waits for them, cancelling again every 0.1 s: a loop whose
-    cancellation a library swallowed (seen in a Redis read at shutdown, which then let the maintenance
-    watcher sleep on forever) ends at its next wait. Gives up after ``seconds``, saying which."""
+    cancellation was swallowed on the way ends at its next wait (seen in the tests at shutdown: the
+    maintenance watcher slept on after its cancellation, most likely lost within its Redis read, and the
+    shutdown waited for it forever). Gives up after ``seconds``, saying which."""
     deadline = asyncio.get_running_loop().time() + seconds
     pending = [task for task in tasks if not task.done()]
     while pending and asyncio.get_running_loop().time() < deadline:
