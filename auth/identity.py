@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from adapters.billing.records import ClientRecord
 from auth.accounts import Account, Accounts
 from auth.passwords import hash_password, password_problems, verify_password
 from auth.sessions import Sessions
@@ -49,6 +50,40 @@ class NewMandate:
     client_id: str
     scopes: Sequence[str]
     valid_until: date | None
+
+
+# Client records by id from the billing system (those it knows), for the registration's checks.
+ClientsLookup = Callable[[Sequence[str]], Awaitable[Mapping[str, ClientRecord]]]
+
+
+async def check_clients(
+    clients: ClientsLookup,
+    personal_code: str | None,
+    self_client_id: str | None,
+    mandate_client_ids: Sequence[str],
+) -> None:
+    """Terms 2.5 against the billing system's records: a user's own client is a natural person with the
+    user's personal code (a legal person never logs in itself: its representatives hold mandates), and every
+    mandate names a client that exists. ``AccountError`` says what is wrong."""
+    ids = [*([self_client_id] if self_client_id else []), *mandate_client_ids]
+    records = await clients(ids) if ids else {}
+    for client_id in mandate_client_ids:
+        if client_id not in records:
+            raise AccountError(f"A mandate names client {client_id}, which the billing system does not know.")
+    if self_client_id is None:
+        return
+    own = records.get(self_client_id)
+    if own is None:
+        raise AccountError(f"`selfClientId` {self_client_id} is not a client the billing system knows.")
+    if own.kind != "NATURAL_PERSON":
+        raise AccountError(
+            f"{own.name} is a legal person, which never logs in itself (terms 2.5): register the people who "
+            "act for it with mandates instead of `selfClientId`."
+        )
+    if personal_code is None or personal_code.replace("-", "") != own.code.replace("-", ""):
+        raise AccountError(
+            "`personalCode` must be the personal code of the client `selfClientId` names (terms 2.5)."
+        )
 
 
 class Identity:
@@ -156,9 +191,12 @@ class Identity:
         mandates: Sequence[NewMandate],
         granted_by: str | None,
         today: date,
+        clients: ClientsLookup,
         role: str = "USER",
     ) -> Account:
-        """Terms 10: after staff checked the application, the account exists and the user sets a password."""
+        """Terms 10: after staff checked the application, the account exists and the user sets a password.
+        ``clients`` reads client records from the billing system, for the checks of terms 2.5."""
+        await check_clients(clients, personal_code, self_client_id, [m.client_id for m in mandates])
         if await self.accounts.by_email(email) is not None:
             raise AccountError("A portal user with this e-mail exists already.")
         if personal_code and await self.accounts.by_personal_code(personal_code) is not None:

@@ -19,19 +19,18 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
 from gateway.context import address_behind
 from gateway.db import access_log, utcnow
+from gateway.metrics import ACCESS_DROPPED
 
 log = logging.getLogger("gateway.access_log")
 
 MAX_PENDING = 50_000
 PURGE_EVERY = 3600.0  # seconds between deletions of rows past the retention
-DROPPED = Counter("gateway_access_log_dropped", "Access records dropped while the database was away")
 # The caller as the request's handler found it: (principal kind, principal id), in the scope's state.
 PRINCIPAL = "access_principal"
 UNLOGGED = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -79,7 +78,7 @@ class AccessLog:
         if len(self._pending) > MAX_PENDING:
             dropped = len(self._pending) - MAX_PENDING
             del self._pending[:dropped]
-            DROPPED.inc(dropped)
+            ACCESS_DROPPED.inc(dropped)
             log.error("access log: %d records dropped, the database has not taken any for a while", dropped)
 
     def _record(self, scope: Scope, route: str, status: int, seconds: float) -> dict[str, Any]:

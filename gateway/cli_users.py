@@ -15,7 +15,9 @@ from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 
-from auth.accounts import Accounts
+from adapters.billing.http import HttpBilling
+from adapters.errors import UpstreamError
+from auth.accounts import Account, Accounts
 from auth.identity import LINK_MAIL, REASONS, AccountError, Identity, NewMandate
 from auth.policy import SCOPES
 from auth.sessions import Sessions
@@ -27,6 +29,7 @@ from gateway.outbox import Outbox
 from gateway.settings import Settings
 from gateway.side_effects import password_link
 from gateway.store import create_store
+from gateway.wiring import sandbox_if_needed, upstream_client
 
 # The names of the staff mutations, so that the journal calls an operation the same wherever it came from.
 OPERATIONS = {
@@ -99,9 +102,13 @@ async def _run(args: argparse.Namespace) -> int:
             raise
 
 
-async def _apply(args: argparse.Namespace, identity: Identity, record: Recorder) -> int:
-    if args.users_command == "add":
-        account = await identity.register(
+async def _register(args: argparse.Namespace, identity: Identity) -> Account:
+    """``users add``, checked against the billing system as the staff mutation is (terms 2.5): the one at
+    ``BILLING_URL``, or the sandbox's data where none is set, as the gateway would use."""
+    settings = Settings.from_env()
+    client = upstream_client("billing", settings, sandbox_if_needed(settings))
+    try:
+        return await identity.register(
             email=args.email,
             full_name=args.name,
             phone=args.phone,
@@ -110,8 +117,20 @@ async def _apply(args: argparse.Namespace, identity: Identity, record: Recorder)
             mandates=args.mandate or [],
             granted_by=None,
             today=utcnow().date(),
+            clients=HttpBilling(client).clients_by_ids,
             role="STAFF" if args.staff else "USER",
         )
+    except UpstreamError as exc:
+        raise AccountError(
+            f"The billing system could not be asked ({exc}); try again when it answers."
+        ) from exc
+    finally:
+        await client.aclose()
+
+
+async def _apply(args: argparse.Namespace, identity: Identity, record: Recorder) -> int:
+    if args.users_command == "add":
+        account = await _register(args, identity)
         await record("ok", userId=account.id)
         # Delivered now if the mail server takes it; otherwise a running gateway's outbox retries it.
         sent = await identity.outbox.deliver_due()

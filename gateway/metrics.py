@@ -48,6 +48,7 @@ RATE_LIMITED = Counter(
     "Requests refused or dropped by a rate limit (login, reset_mail, portal_issue, bank): alert on them",
     ["limit"],
 )
+ACCESS_DROPPED = Counter("gateway_access_log_dropped", "Access records dropped while the database was away")
 UPSTREAM_CALLS = Counter(
     "gateway_upstream_calls",
     "HTTP requests to the company systems (each attempt), by outcome",

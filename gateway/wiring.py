@@ -155,35 +155,40 @@ def _timeouts(settings: Settings) -> Timeouts:
     return Timeouts(connect=min(2.0, total), read=total, write=total, pool=min(2.0, total), total=total)
 
 
-async def start(settings: Settings, *, store: Store | None = None, sandbox: Any | None = None) -> Runtime:
-    """Open the store, migrate the database, connect the adapters (to the sandbox where no URL is set)."""
+SYSTEMS = ("billing", "permits", "documents")
+
+
+def upstream_client(system: str, settings: Settings, sandbox: Any | None) -> UpstreamClient:
+    """The client of one company system: at its URL, or the in-process sandbox's where none is set."""
     urls = {
         "billing": settings.billing_url,
         "permits": settings.permits_url,
         "documents": settings.documents_url,
     }
+    url = urls[system]
+    if url:
+        return UpstreamClient(
+            system,
+            url,
+            timeouts=_timeouts(settings),
+            max_connections=settings.per_worker(settings.upstream_connections),
+            observe=upstream_observer(system),
+        )
+    # In process, but at the address browsers know: links the systems make (a bank's payment page) then point
+    # at the gateway's /sandbox mount.
+    return UpstreamClient(
+        system,
+        f"{sandbox_url(settings)}/{system}",
+        transport=_in_process(sandbox),
+        timeouts=_timeouts(settings),
+        observe=upstream_observer(system),
+    )
+
+
+async def start(settings: Settings, *, store: Store | None = None, sandbox: Any | None = None) -> Runtime:
+    """Open the store, migrate the database, connect the adapters (to the sandbox where no URL is set)."""
     sandbox = sandbox_if_needed(settings, sandbox)
-    upstreams: dict[str, UpstreamClient] = {}
-    pool = settings.per_worker(settings.upstream_connections)
-    for system, url in urls.items():
-        if url:
-            upstreams[system] = UpstreamClient(
-                system,
-                url,
-                timeouts=_timeouts(settings),
-                max_connections=pool,
-                observe=upstream_observer(system),
-            )
-        else:
-            # In process, but at the address browsers know: links the systems make (a bank's payment page)
-            # then point at the gateway's /sandbox mount.
-            upstreams[system] = UpstreamClient(
-                system,
-                f"{sandbox_url(settings)}/{system}",
-                transport=_in_process(sandbox),
-                timeouts=_timeouts(settings),
-                observe=upstream_observer(system),
-            )
+    upstreams = {system: upstream_client(system, settings, sandbox) for system in SYSTEMS}
     engine = create_engine(settings.database_url, settings.per_worker(settings.database_connections))
     await migrate(engine)
     the_store = store or create_store(settings.redis_url, settings.redis_prefix)

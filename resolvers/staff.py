@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from adapters.errors import UpstreamError
 from auth.accounts import Account
 from auth.identity import AccountError, NewMandate
 from gateway.db import utcnow
-from gateway.errors import BadUserInput, NotFound
+from gateway.errors import BadUserInput, NotFound, from_upstream
 from resolvers.audit import audited, staff_account
 from resolvers.context import Context
 
@@ -75,7 +76,6 @@ async def register(
     }
     async with audited(ctx, "registerPortalUser", details, acting_for=self_client_id) as note:
         staff = staff_account(ctx)
-        await _check_clients(ctx, personal_code, self_client_id, [c for c, _, _ in mandates])
         try:
             account = await ctx.services.identity.register(
                 email=email,
@@ -86,35 +86,11 @@ async def register(
                 mandates=[NewMandate(c, s, until) for c, s, until in mandates],
                 granted_by=staff.id,
                 today=utcnow().date(),
+                clients=ctx.services.billing.clients_by_ids,
             )
         except AccountError as exc:
             raise BadUserInput(str(exc)) from exc
+        except UpstreamError as exc:
+            raise from_upstream(exc) from exc
         note.details["userId"] = account.id
     return account
-
-
-async def _check_clients(
-    ctx: Context, personal_code: str | None, self_client_id: str | None, mandate_client_ids: list[str]
-) -> None:
-    """Terms 2.5 against the billing system's records: a user's own client is a natural person with the
-    user's personal code (a legal person never logs in itself: its representatives hold mandates), and
-    every mandate names a client that exists."""
-    ids = [*([self_client_id] if self_client_id else []), *mandate_client_ids]
-    records = dict(zip(ids, await ctx.loaders.client_by_id.load_many(ids), strict=True))
-    for client_id in mandate_client_ids:
-        if records[client_id] is None:
-            raise BadUserInput(f"A mandate names client {client_id}, which the billing system does not know.")
-    if self_client_id is None:
-        return
-    own = records[self_client_id]
-    if own is None:
-        raise BadUserInput(f"`selfClientId` {self_client_id} is not a client the billing system knows.")
-    if own.kind != "NATURAL_PERSON":
-        raise BadUserInput(
-            f"{own.name} is a legal person, which never logs in itself (terms 2.5): register the people who "
-            "act for it with mandates instead of `selfClientId`."
-        )
-    if personal_code is None or personal_code.replace("-", "") != own.code.replace("-", ""):
-        raise BadUserInput(
-            "`personalCode` must be the personal code of the client `selfClientId` names (terms 2.5)."
-        )

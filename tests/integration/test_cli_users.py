@@ -78,6 +78,12 @@ def test_bad_arguments_are_explained(tmp_path: Path) -> None:
     assert bad_scope.returncode == 2 and "unknown or no scopes: FLY" in bad_scope.stderr
     unknown = users(tmp_path, "unblock", "nobody@example.lv")
     assert unknown.returncode == 1 and "no portal user" in unknown.stderr
+    # Checked against the billing system's clients as the staff mutation is (terms 2.5), none registered.
+    company = users(tmp_path, "add", "--email", "a@b.lv", "--name", "A", "--self-client", "K200001")
+    assert company.returncode == 1 and "never logs in itself" in company.stderr
+    nobody = users(tmp_path, "add", "--email", "a@b.lv", "--name", "A", "--mandate", "K999999:billing_read")
+    assert nobody.returncode == 1 and "does not know" in nobody.stderr
+    assert users(tmp_path, "unblock", "a@b.lv").returncode == 1  # a@b.lv was never registered
 
 
 @pytest.mark.services
