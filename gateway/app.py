@@ -121,6 +121,7 @@ def create_app(
         max_depth=settings.max_query_depth,
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
+        max_cost=settings.max_query_cost,
     )
     sandbox = sandbox_if_needed(settings, sandbox)
 

@@ -114,6 +114,7 @@ class Settings:
     max_query_depth: int = 12
     max_aliases: int = 20
     max_tokens: int = 3000
+    max_query_cost: int = 300_000  # values an answer could hold, estimated before it runs (schema.cost)
     upstream_timeout_seconds: float = 5.0
     trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
     batching: bool = True  # GATEWAY_BATCHING=off: one upstream call per parent (the benchmarks' baseline)
@@ -170,6 +171,7 @@ class Settings:
             session_absolute_seconds=_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600),
             account_cache_seconds=_seconds("ACCOUNT_CACHE_SECONDS", 5.0, MAX_CACHE_SECONDS),
             access_log_days=_days("ACCESS_LOG_DAYS", 365),
+            max_query_cost=_int("MAX_QUERY_COST", 300_000),
             access_log_flush_seconds=_seconds("ACCESS_LOG_FLUSH_SECONDS", 1.0, 60) or 1.0,
             lockout_seconds=_int("LOCKOUT_SECONDS", 15 * 60),
             receipt_key_file=_env("RECEIPT_KEY_FILE", str(VAR_DIR / "receipt-key.json")) or "",

@@ -18,6 +18,7 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext
 
+from schema.cost import cost_limit
 from schema.documents_cache import DocumentCache, Documents
 from schema.errors import is_expected
 from schema.execution import ShortcutExecutionContext
@@ -66,13 +67,19 @@ def _drop_tracebacks(error: BaseException) -> None:
 
 
 def create_schema(
-    *, introspection: bool = True, max_depth: int = 12, max_aliases: int = 20, max_tokens: int = 3000
+    *,
+    introspection: bool = True,
+    max_depth: int = 12,
+    max_aliases: int = 20,
+    max_tokens: int = 3000,
+    max_cost: int = 300_000,
 ) -> GatewaySchema:
     # The limit rules are built once: fresh rule classes per request would make every request a miss in the
     # validation cache, whose key includes the rules (measured: the largest cost in the profile).
     limits = [
         *QueryDepthLimiter(max_depth=max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+        cost_limit(max_cost),
     ]
     # Factories, not instances: an extension holds the execution context, so each request needs its own.
     # The parse and validation caches are the schema's, shared all the same.

@@ -10,12 +10,14 @@ from graphql import GraphQLError
 
 from adapters.errors import UpstreamError, UpstreamRejected
 from gateway.errors import GatewayError, from_upstream
+from schema.cost import COST_MESSAGE
 
 log = logging.getLogger("gateway.errors")
 
 # The messages of graphql-core's and Strawberry's limit rules (depth, aliases, tokens).
 _TOO_COMPLEX = re.compile(
     r"exceeds maximum operation depth|aliases found\. Allowed|Document contains more than \d+ tokens"
+    rf"|{COST_MESSAGE}"
 )
 
 

@@ -45,6 +45,27 @@ async def test_too_many_tokens_are_refused(gateway: Gateway) -> None:
     assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
 
 
+# Twenty clients' pages of 100 permits with their stations and assignments: within depth, aliases and tokens,
+# but an answer of over a million values.
+HUGE = (
+    "query($id: ID!) { "
+    + " ".join(
+        f"c{n}: client(id: $id) {{ permits(first: 100) {{ edges {{ node {{ number stations {{ name "
+        "assignments { frequencyMHz bandwidthKHz powerW } } } } } }"
+        for n in range(20)
+    )
+    + " }"
+)
+
+
+async def test_a_query_whose_answer_could_be_huge_is_refused_before_it_runs(gateway: Gateway) -> None:
+    token = await gateway.login(ANNA)
+    body = await gateway.gql(HUGE, {"id": gid(BALTIJAS_RADIO_CLIENT)}, token=token)
+    [error] = body["errors"]
+    assert body.get("data") is None and error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert "estimated cost" in error["message"] and "300,000" in error["message"]
+
+
 async def test_unexpected_error_is_masked_with_a_request_id(
     gateway: Gateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
