@@ -42,8 +42,7 @@ OPERATIONS = {
 
 
 @asynccontextmanager
-async def identity_service() -> AsyncIterator[tuple[Identity, AuditJournal]]:
-    settings = Settings.from_env()
+async def identity_service(settings: Settings) -> AsyncIterator[tuple[Identity, AuditJournal]]:
     engine = create_engine(settings.database_url)
     await migrate(engine)
     store = create_store(settings.redis_url, settings.redis_prefix)
@@ -88,24 +87,24 @@ Recorder = Callable[..., Awaitable[None]]
 
 
 async def _run(args: argparse.Namespace) -> int:
-    async with identity_service() as (identity, journal):
+    settings = Settings.from_env()
+    async with identity_service(settings) as (identity, journal):
         details = _details(args)
 
         async def record(outcome: str, **more: object) -> None:
             await record_command(journal, OPERATIONS[args.users_command], outcome, {**details, **more})
 
         try:
-            return await _apply(args, identity, record)
+            return await _apply(args, identity, record, settings)
         except AccountError as exc:
             # A refusal is evidence as much as a change (terms 23.3); run() prints the message.
             await record("bad_user_input", error=str(exc))
             raise
 
 
-async def _register(args: argparse.Namespace, identity: Identity) -> Account:
+async def _register(args: argparse.Namespace, identity: Identity, settings: Settings) -> Account:
     """``users add``, checked against the billing system as the staff mutation is (terms 2.5): the one at
     ``BILLING_URL``, or the sandbox's data where none is set, as the gateway would use."""
-    settings = Settings.from_env()
     client = upstream_client("billing", settings, sandbox_if_needed(settings))
     try:
         return await identity.register(
@@ -128,9 +127,9 @@ async def _register(args: argparse.Namespace, identity: Identity) -> Account:
         await client.aclose()
 
 
-async def _apply(args: argparse.Namespace, identity: Identity, record: Recorder) -> int:
+async def _apply(args: argparse.Namespace, identity: Identity, record: Recorder, settings: Settings) -> int:
     if args.users_command == "add":
-        account = await _register(args, identity)
+        account = await _register(args, identity, settings)
         await record("ok", userId=account.id)
         # Delivered now if the mail server takes it; otherwise a running gateway's outbox retries it.
         sent = await identity.outbox.deliver_due()
