@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict
-from decimal import Decimal
 
 import orjson
 
 from adapters.billing.records import BalanceRecord, InvoiceRecord, PaymentRecord, PriceListItemRecord
 from adapters.errors import UpstreamError
 from adapters.paging import Page
+from adapters.parse import decode
 from gateway.errors import from_upstream
 from resolvers.context import Context
 from resolvers.paging import page_key
@@ -46,27 +46,17 @@ async def price_list(ctx: Context) -> Sequence[PriceListItemRecord]:
     cached = await store.get(_PRICE_LIST_KEY)
     if cached is not None:
         try:
-            return [_price_item(item) for item in orjson.loads(cached)]
-        except (ValueError, KeyError, TypeError, ArithmeticError):
+            return [decode(PriceListItemRecord, item) for item in orjson.loads(cached)]
+        except ValueError:  # not JSON, or not the records (MalformedAnswer)
             log.warning("the cached price list is malformed; reading it from the billing system again")
     try:
         items = await ctx.services.billing.price_list()
     except UpstreamError as exc:
         raise from_upstream(exc) from exc
-    kept = [{**asdict(item), "price": str(item.price), "vat_rate": str(item.vat_rate)} for item in items]
-    await store.put(_PRICE_LIST_KEY, orjson.dumps(kept).decode(), ttl=_PRICE_LIST_TTL)
+    # Decimals as strings, as the billing system sends them and ``decode`` reads them back.
+    kept = orjson.dumps([asdict(item) for item in items], default=str).decode()
+    await store.put(_PRICE_LIST_KEY, kept, ttl=_PRICE_LIST_TTL)
     return items
-
-
-def _price_item(kept: dict[str, str]) -> PriceListItemRecord:
-    return PriceListItemRecord(
-        code=kept["code"],
-        description=kept["description"],
-        unit=kept["unit"],
-        price=Decimal(kept["price"]),
-        currency=kept["currency"],
-        vat_rate=Decimal(kept["vat_rate"]),
-    )
 
 
 async def invoice(ctx: Context, invoice_id: str) -> InvoiceRecord | None:
