@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Awaitable, Callable
 from email import message_from_bytes
 from email.message import EmailMessage
 from pathlib import Path
@@ -23,20 +24,31 @@ CHANGE = """mutation($c: String!, $n: String!) { changePassword(currentPassword:
   mustChangePassword passwordExpiresAt } }"""
 
 
+async def deliver_until(gateway: Gateway, done: Callable[[], Awaitable[bool]]) -> None:
+    """Runs the outbox's deliveries (beside the gateway's own worker) until ``done()``, 10 s at most."""
+    outbox = gateway.app.state.services.outbox
+    for _ in range(200):
+        await outbox.deliver_due()
+        if await done():
+            return
+        await asyncio.sleep(0.05)
+
+
 async def outbox_mails(gateway: Gateway) -> list[tuple[str, str]]:
     """(recipient, body) of every mail the gateway wrote to its outbox folder, oldest first, once the outbox
     table has delivered everything queued (by this call or the gateway's own worker)."""
     outbox = gateway.app.state.services.outbox
-    for _ in range(200):
-        await outbox.deliver_due()
-        if not await outbox.pending():
-            break
-        await asyncio.sleep(0.05)
+
+    async def delivered() -> bool:
+        return not await outbox.pending()
+
+    await deliver_until(gateway, delivered)
     return written_mails(Path(gateway.app.state.services.settings.outbox_dir))
 
 
 def written_mails(directory: Path) -> list[tuple[str, str]]:
-    """(recipient, body) of every mail in a mail folder (the embedded mailer's), oldest first."""
+    """(recipient, body) of every mail in a mail folder (the embedded mailer's), oldest first; not async:
+    the folder is read without awaiting."""
     mails = []
     for path in sorted(directory.glob("*.eml")) if directory.exists() else []:
         mail = message_from_bytes(path.read_bytes())
@@ -231,14 +243,13 @@ async def outbox_rows(gateway: Gateway) -> list[dict[str, object]]:
 
 async def tried_while_down(gateway: Gateway, refused: list[str]) -> None:
     """Waits for the outbox's first try, then makes every row due again, as after its backoff."""
-    services = gateway.app.state.services
-    for _ in range(200):
-        await services.outbox.deliver_due()
-        if refused:
-            break
-        await asyncio.sleep(0.05)
+
+    async def tried() -> bool:
+        return bool(refused)
+
+    await deliver_until(gateway, tried)
     assert refused
-    async with services.outbox.engine.begin() as conn:
+    async with gateway.app.state.services.outbox.engine.begin() as conn:
         await conn.execute(outbox.update().values(next_attempt_at=utcnow()))
 
 
