@@ -24,7 +24,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
 from gateway.context import address_behind
-from gateway.db import access_log, utcnow
+from gateway.db import access_log, fit, utcnow
 from gateway.metrics import ACCESS_DROPPED
 
 log = logging.getLogger("gateway.access_log")
@@ -39,10 +39,6 @@ UNLOGGED = frozenset({"/healthz", "/readyz", "/metrics"})
 def note_principal(scope: Scope, kind: str, principal: str | None) -> None:
     """Tells the access log who the caller of this request is (anonymous unless told)."""
     scope.setdefault("state", {})[PRINCIPAL] = (kind, principal)
-
-
-def _cut(value: str | None, width: int) -> str | None:
-    return value if value is None or len(value) <= width else value[:width]
 
 
 class AccessLog:
@@ -89,11 +85,11 @@ class AccessLog:
             "at": utcnow(),
             "request_id": state.get("request_id"),
             "principal_kind": kind,
-            "principal": _cut(principal, 254),
-            "ip": _cut(address_behind(request, self.trusted_proxies), 64),
-            "user_agent": _cut(request.headers.get("user-agent"), 400),
-            "method": scope["method"][:8],
-            "route": route[:100],
+            "principal": fit(access_log, "principal", principal),
+            "ip": fit(access_log, "ip", address_behind(request, self.trusted_proxies)),
+            "user_agent": fit(access_log, "user_agent", request.headers.get("user-agent")),
+            "method": fit(access_log, "method", scope["method"]),
+            "route": fit(access_log, "route", route),
             "status": status,
             "duration_ms": round(seconds * 1000, 3),
         }

@@ -29,7 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from gateway.db import as_utc, audit_log, utcnow
+from gateway.db import as_utc, audit_log, fit, utcnow
 from gateway.redaction import REDACTED, iso_utc, redact
 
 __all__ = ["REDACTED", "AuditJournal", "AuditPage", "AuditRecord", "VerifyResult", "redact"]
@@ -40,18 +40,6 @@ GENESIS = "0" * 64
 # Any constant works, as long as every instance uses the same one (and it differs from the migrations' lock).
 _PG_AUDIT_LOCK = 7_402_310_923
 _BATCH = 1000
-# Column widths of ``audit_log``: longer values are cut rather than refused, since an over-long user agent
-# or e-mail sent by a caller must never stop the record (or the login it records).
-_WIDTHS = {
-    "principal_kind": 16,
-    "principal": 254,
-    "acting_for": 32,
-    "ip": 64,
-    "user_agent": 400,
-    "operation": 100,
-    "outcome": 40,
-    "request_id": 64,
-}
 COLUMNS = (
     "seq",
     "at",
@@ -81,13 +69,6 @@ def record_hash(row: Mapping[Any, Any]) -> str:
     details = row["details"]
     document["details"] = json.loads(details) if isinstance(details, str) else details
     return hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest()
-
-
-def _clean(name: str, value: str | None) -> str | None:
-    """Fit a column: NUL characters (which PostgreSQL refuses in text) replaced, the width respected."""
-    if value is None:
-        return None
-    return value.replace("\x00", "\ufffd")[: _WIDTHS[name]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,14 +163,14 @@ class AuditJournal:
         would wait for the lock that the caller's own transaction holds.
         """
         values: dict[str, Any] = {
-            "principal_kind": _clean("principal_kind", principal_kind),
-            "principal": _clean("principal", principal),
-            "acting_for": _clean("acting_for", acting_for),
-            "ip": _clean("ip", ip),
-            "user_agent": _clean("user_agent", user_agent),
-            "operation": _clean("operation", operation),
-            "outcome": _clean("outcome", outcome),
-            "request_id": _clean("request_id", request_id),
+            "principal_kind": fit(audit_log, "principal_kind", principal_kind),
+            "principal": fit(audit_log, "principal", principal),
+            "acting_for": fit(audit_log, "acting_for", acting_for),
+            "ip": fit(audit_log, "ip", ip),
+            "user_agent": fit(audit_log, "user_agent", user_agent),
+            "operation": fit(audit_log, "operation", operation),
+            "outcome": fit(audit_log, "outcome", outcome),
+            "request_id": fit(audit_log, "request_id", request_id),
             "details": canonical_json(redact(dict(details or {}))),
         }
         if conn is not None:

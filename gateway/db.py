@@ -175,6 +175,17 @@ MIGRATIONS: tuple[Migration, ...] = (
 _PG_MIGRATION_LOCK = 7_402_310_907
 
 
+def fit(table: sa.Table, name: str, value: str | None) -> str | None:
+    """A text for a column: NUL characters (which PostgreSQL refuses in text) replaced and cut to the column's
+    width, rather than refused: an over-long user agent or e-mail sent by a caller must never stop the record
+    (or the login it records)."""
+    if value is None:
+        return None
+    column_type = table.c[name].type
+    assert isinstance(column_type, sa.String)  # a text column, with its width
+    return value.replace("\x00", "\ufffd")[: column_type.length]
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

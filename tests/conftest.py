@@ -11,9 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.app import create_app
-from gateway.db import create_engine, drop_all
+from gateway.db import create_engine, drop_all, migrate
 from gateway.settings import Settings, normalise_database_url
 from gateway.store import MemoryStore, RedisStore, Store
 from sandbox.app import build_sandbox
@@ -36,6 +37,19 @@ def service_url(name: str) -> str:
 @pytest.fixture
 def redis_url() -> str:
     return service_url("REDIS_URL")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """The gateway's database, migrated: a SQLite file and (emptied first) the test PostgreSQL."""
+    if request.param == "postgresql":
+        url = await fresh_postgres(service_url("DATABASE_URL"))
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
+    the_engine = create_engine(url)
+    await migrate(the_engine)
+    yield the_engine
+    await the_engine.dispose()
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.services)])

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import Scope
 
 from gateway import access_log as access_module
@@ -85,6 +86,19 @@ async def test_records_wait_while_the_database_is_away_and_the_oldest_go_beyond_
         statuses = (await conn.execute(sa.select(access_log.c.status))).scalars().all()
     assert sorted(statuses) == [202, 203, 204]  # the two oldest were dropped
     await engine.dispose()
+
+
+async def test_a_nul_or_an_over_long_value_is_fitted_to_its_column_not_refused(engine: AsyncEngine) -> None:
+    """PostgreSQL refuses NUL in text: one such user agent must not keep a batch (every request's record
+    in it) from being written, nor may an over-long one."""
+    access = AccessLog(engine, retention_days=365)
+    odd = {**scope(), "headers": [(b"user-agent", b"bot\x00" + b"x" * 500)]}
+    access.observe(odd, "/graphql", 200, 0.001)
+    access.observe(scope(), "/graphql", 201, 0.001)
+    assert await access.flush() == 2
+    async with engine.connect() as conn:
+        agents = (await conn.execute(sa.select(access_log.c.user_agent).order_by(access_log.c.id))).all()
+    assert agents[0][0] == "bot\ufffd" + "x" * 396 and agents[1][0] is None
 
 
 async def test_rows_past_the_retention_are_deleted(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,21 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.policy import DEFAULT_POLICY, PolicyFile
 from gateway.audit import GENESIS, AuditJournal, record_hash
-from gateway.db import audit_log, create_engine, migrate, utcnow
+from gateway.db import audit_log, create_engine, utcnow
 from gateway.redaction import REDACTED, redact
-from tests.conftest import fresh_postgres, service_url
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
-async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    if request.param == "postgresql":
-        url = await fresh_postgres(service_url("DATABASE_URL"))
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
-    the_engine = create_engine(url)
-    await migrate(the_engine)
-    yield the_engine
-    await the_engine.dispose()
 
 
 async def _fill(journal: AuditJournal, n: int) -> None:

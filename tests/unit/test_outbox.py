@@ -3,24 +3,13 @@ once and leaves the gateway's other side effects (support mails, receipts) to a 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.db import create_engine, migrate, outbox
+from gateway.db import outbox
 from gateway.outbox import Outbox
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    the_engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'outbox.db'}")
-    await migrate(the_engine)
-    yield the_engine
-    await the_engine.dispose()
 
 
 async def test_a_kind_without_a_handler_is_left_untried_for_another_deliverer(engine: AsyncEngine) -> None:
