@@ -14,7 +14,8 @@ import time
 from dataclasses import dataclass
 
 from auth.accounts import STAMP_PREFIX
-from gateway.store import Store
+from auth.throttle import retry_after, window_of
+from gateway.store import Store, Tally
 
 COOKIE_NAME = "esakari_session"
 
@@ -27,6 +28,8 @@ class Session:
     absolute_expiry: float
     # The user's account stamp as the store had it when the session was read ("" for none; see auth/accounts)
     account_stamp: str | None = None
+    # Seconds until the user's requests are within their rate limit again; None while they are
+    retry_after: int | None = None
 
 
 def _session_id(token: str) -> str:
@@ -36,10 +39,18 @@ def _session_id(token: str) -> str:
 class Sessions:
     """Create, resolve (and keep alive) and end sessions."""
 
-    def __init__(self, store: Store, idle_seconds: int, absolute_seconds: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        idle_seconds: int,
+        absolute_seconds: int,
+        request_limit: tuple[int, int] | None = None,
+    ) -> None:
         self.store = store
         self.idle = idle_seconds
         self.absolute = absolute_seconds
+        # Requests per seconds of each user, all sessions and instances together (terms 12.2); None: no limit
+        self.request_limit = request_limit
 
     async def create(self, user_id: str) -> tuple[str, Session]:
         token = secrets.token_urlsafe(32)
@@ -51,19 +62,26 @@ class Sessions:
         return token, session
 
     async def resolve(self, token: str) -> Session | None:
-        """The live session of a token, its idle timer restarted; None when unknown or expired."""
+        """The live session of a token, its idle timer restarted and the request counted against its user's
+        rate limit; None when unknown or expired."""
         sid = _session_id(token)
-        # One round trip: the idle timer restarts as the session is read, and the user's account stamp comes
-        # with it. Near the absolute expiry the key may outlive it by up to the idle timeout; the check below
-        # refuses it all the same.
-        raw, stamp = await self.store.get_touch_linked(f"sess:{sid}", self.idle, "u", STAMP_PREFIX)
-        if raw is None:
+        now = time.time()
+        limit = self.request_limit
+        tally = None if limit is None else Tally("rate:user:", window_of(limit, now), 2 * limit[1])
+        # One round trip: the idle timer restarts as the session is read, and the user's account stamp and
+        # request count come with it. Near the absolute expiry the key may outlive it by up to the idle
+        # timeout; the check below refuses it all the same.
+        touched = await self.store.get_touch_linked(f"sess:{sid}", self.idle, "u", STAMP_PREFIX, tally)
+        if touched.value is None:
             return None
-        data = json.loads(raw)
-        if time.time() >= data["a"]:
+        data = json.loads(touched.value)
+        if now >= data["a"]:
             await self.store.delete(f"sess:{sid}")
             return None
-        return Session(sid, data["u"], data["c"], data["a"], stamp or "")
+        wait = None
+        if limit is not None and touched.counted is not None:
+            wait = retry_after(touched.counted, int(touched.before or 0), limit, now)
+        return Session(sid, data["u"], data["c"], data["a"], touched.linked or "", wait)
 
     async def end(self, token: str) -> str | None:
         """End one session; returns its user id when there was one."""

@@ -21,6 +21,7 @@ from types import TracebackType
 
 import httpx
 import psutil  # type: ignore[import-untyped]
+from sqlalchemy.exc import DBAPIError
 
 from sandbox.identities import BANK_IDS
 from sandbox.personas import ALL_SCOPES
@@ -34,8 +35,9 @@ LARGE_CLIENT = "K300001"  # build_dataset(clients>=1): the first generated clien
 SMALL_CLIENT = "K100002"  # Ilze Kalna (a persona): one permit; for calls per query at 1 row against 100
 BANK_ID = "demo-bank"  # the sandbox broker's partner bank with agreements (Jānis Bērziņš, Baltijas Radio)
 BANK_SECRET = "demo-bank-secret"  # noqa: S105 (a published sandbox credential, README "For partner banks")
-# Far above any rate the harness reaches: the default 120/60 per bank would measure the limiter instead.
-BANK_RATE_LIMIT = "100000000/60"
+# Far above any rate the harness reaches: the defaults (120/60 per bank, 600/60 per user) would measure the
+# limiters instead. Every request is still counted against them in Redis.
+BANK_RATE_LIMIT = USER_RATE_LIMIT = "100000000/60"
 
 
 def free_port() -> int:
@@ -222,7 +224,15 @@ def prepare_database(var_dir: Path, url: str | None = None) -> str:
         finally:
             await engine.dispose()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except (OSError, DBAPIError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise SystemExit(
+            f"The {database_kind(url)} database of --database-url cannot be prepared: {reason}. It must "
+            "exist and be a scratch database the benchmark may empty (for example: createdb -h 127.0.0.1 "
+            "-U postgres benchprof)."
+        ) from None
     return url
 
 
@@ -303,11 +313,12 @@ def gateway_environment(
         "UPSTREAM_TIMEOUT_SECONDS": str(upstream_timeout_seconds),
         # The partner banks: with the systems in another process the gateway has no in-process broker,
         # so it is told where the sandbox's is (bank tokens are checked against its discovered JWKS) and
-        # which banks there are; the rate limit is lifted (see BANK_RATE_LIMIT).
+        # which banks there are; the rate limits are lifted (see BANK_RATE_LIMIT).
         "OIDC_ISSUER": sandbox.idp_url,
         "PARTNER_BANKS": sandbox.bank_jwks(),
         "BANK_RATE_LIMIT": BANK_RATE_LIMIT,
         "BANK_RATE_LIMITS": "",
+        "USER_RATE_LIMIT": USER_RATE_LIMIT,
     }
 
 

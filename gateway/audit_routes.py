@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from gateway.audit import parse_since
 from gateway.context import client_ip, new_loaders, resolve_principal
+from gateway.middleware import too_many_requests
 from resolvers.services import Services
 
 
@@ -75,7 +76,10 @@ async def audit_login(
 async def audit_csv(request: Request) -> Response:
     """``GET /staff/audit.csv[?since=DATE]``: the journal, oldest first, to staff only (403 otherwise)."""
     services: Services = request.app.state.services
-    principal, _ = await resolve_principal(services, request, new_loaders(services))
+    principal, _, retry_after = await resolve_principal(services, request, new_loaders(services))
+    if retry_after is not None:
+        who = principal.account.id if principal.account else "an inactive account"
+        return too_many_requests("user", retry_after, f"{who} at the audit export")
     if principal.kind != "staff" or principal.account is None or principal.must_change_password():
         return JSONResponse(
             {"error": "forbidden", "detail": "Only the company's staff may export the audit journal."},

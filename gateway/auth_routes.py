@@ -17,11 +17,10 @@ from auth.lockout import Lockout
 from auth.passwords import verify_password
 from auth.sessions import COOKIE_NAME
 from auth.terms import current_terms
-from auth.throttle import over_limit
+from auth.throttle import over_limit, refused
 from gateway.access_log import note_principal
 from gateway.audit_routes import audit_request
 from gateway.context import client_ip, session_token
-from gateway.metrics import count_rate_limited
 from gateway.pages import RESET_PAGE
 from resolvers.services import Services
 
@@ -201,7 +200,7 @@ async def _reset_mail_limited(request: Request, services: Services, email: str) 
     mailbox = await over_limit(services.store, f"reset-mail:{hashed}", limits.reset_mail_rate_limit)
     if address is None and mailbox is None:
         return False
-    count_rate_limited("reset_mail")
+    refused("reset_mail", f"{client_ip(request)} (a reset mail)", address or mailbox)
     return True
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from starlette.requests import HTTPConnection
 
@@ -80,19 +81,25 @@ async def principal_for_user(
     )
 
 
-async def resolve_principal(
-    services: Services, request: HTTPConnection, loaders: Loaders
-) -> tuple[Principal, str | None]:
-    """The caller and its session id; anonymous without a live session."""
+class Caller(NamedTuple):
+    principal: Principal
+    session_id: str | None = None
+    # A session's user over the per-user rate limit: the seconds to wait (``auth.sessions``)
+    retry_after: int | None = None
+
+
+async def resolve_principal(services: Services, request: HTTPConnection, loaders: Loaders) -> Caller:
+    """The caller and its session; anonymous without a live session."""
     token, from_cookie = session_token(request)
     if token is None or (from_cookie and not csrf_safe(request)):
-        return Principal.anonymous(), None
+        return Caller(Principal.anonymous())
     if not from_cookie and looks_like_jwt(token):
-        return await bank_principal(services, token), None
+        return Caller(await bank_principal(services, token))
     session = await services.sessions.resolve(token)
     if session is None:
-        return Principal.anonymous(), None
-    return await principal_for_user(services, session.user_id, loaders, session.account_stamp), session.id
+        return Caller(Principal.anonymous())
+    principal = await principal_for_user(services, session.user_id, loaders, session.account_stamp)
+    return Caller(principal, session.id, session.retry_after)
 
 
 async def bank_principal(services: Services, token: str) -> Principal:
@@ -111,10 +118,11 @@ def new_loaders(services: Services) -> Loaders:
 
 async def build_context(services: Services, request: HTTPConnection) -> Context:
     loaders = new_loaders(services)
-    principal, session_id = await resolve_principal(services, request, loaders)
+    principal, session_id, retry_after = await resolve_principal(services, request, loaders)
     return Context(
         principal=principal,
         session_id=session_id,
+        retry_after=retry_after,
         services=services,
         loaders=loaders,
         request_id=request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex,

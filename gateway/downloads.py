@@ -16,6 +16,7 @@ from adapters.errors import UpstreamError, UpstreamNotFound
 from gateway.access_log import note_principal
 from gateway.context import new_loaders, principal_for_user, session_token
 from gateway.errors import GatewayError, NotFound, from_upstream
+from gateway.middleware import too_many_requests
 from resolvers.services import Services
 
 
@@ -38,6 +39,8 @@ async def download(request: Request) -> Response:
         session = await services.sessions.resolve(token)
         if session is not None and session.user_id != claims.user_id:
             return _error(NotFound("This link was issued to someone else."), 404)
+        if session is not None and session.retry_after is not None:
+            return too_many_requests("user", session.retry_after, f"user {session.user_id} at a download")
     loaders = new_loaders(services)
     principal = await principal_for_user(services, claims.user_id, loaders)
     note_principal(request.scope, principal.kind, claims.user_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import uuid
 
@@ -11,11 +10,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from auth.throttle import over_limit
+from auth.throttle import over_limit, refused
 from gateway.context import client_ip
-from gateway.metrics import count_rate_limited
-
-log = logging.getLogger("gateway.middleware")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -72,8 +68,13 @@ class AuthRateLimitMiddleware:
         if retry_after is None:
             await self.app(scope, receive, send)
             return
-        count_rate_limited("login")
-        log.warning("rate limit: %s tried %s too often; refused %d s", address, scope["path"], retry_after)
-        body = {"error": "rate_limited", "retryAfter": retry_after}
-        headers = {"Retry-After": str(retry_after)}
-        await JSONResponse(body, status_code=429, headers=headers)(scope, receive, send)
+        refusal = too_many_requests("login", retry_after, f"{address} at {scope['path']}")
+        await refusal(scope, receive, send)
+
+
+def too_many_requests(limit: str, retry_after: int, who: str) -> JSONResponse:
+    """A refusal by the rate limit ``limit``, counted and logged (``auth.throttle.refused``) and answered
+    429 ``{"error": "rate_limited", "retryAfter"}`` with ``Retry-After``."""
+    refused(limit, who, retry_after)
+    body = {"error": "rate_limited", "retryAfter": retry_after}
+    return JSONResponse(body, status_code=429, headers={"Retry-After": str(retry_after)})

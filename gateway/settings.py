@@ -97,6 +97,10 @@ class Settings:
     login_rate_limit: tuple[int, int] = (60, 60)
     reset_mail_rate_limit: tuple[int, int] = (3, 3600)
     issue_rate_limit: tuple[int, int] = (10, 3600)
+    # every request of a session's user (GraphQL, downloads; all its sessions together), and GraphQL
+    # requests without a session per client address
+    user_rate_limit: tuple[int, int] = (600, 60)
+    anonymous_rate_limit: tuple[int, int] = (120, 60)
     access_log_days: int = 365  # how long the access log keeps a request's row
     access_log_flush_seconds: float = 1.0  # how often each worker writes its access records
     frontend_url: str = "/"
@@ -164,6 +168,8 @@ class Settings:
             login_rate_limit=parse_limit(_env("LOGIN_RATE_LIMIT", "60/60") or "60/60"),
             reset_mail_rate_limit=parse_limit(_env("RESET_MAIL_RATE_LIMIT", "3/3600") or "3/3600"),
             issue_rate_limit=parse_limit(_env("ISSUE_RATE_LIMIT", "10/3600") or "10/3600"),
+            user_rate_limit=parse_limit(_env("USER_RATE_LIMIT", "600/60") or "600/60"),
+            anonymous_rate_limit=parse_limit(_env("ANONYMOUS_RATE_LIMIT", "120/60") or "120/60"),
             frontend_url=_env("FRONTEND_URL", "/") or "/",
             public_url=_env("PUBLIC_URL", f"http://127.0.0.1:{_env('PORT', '8000')}") or "",
             policy_file=_env("POLICY_FILE"),

@@ -8,9 +8,28 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import redis.asyncio as aioredis
+
+
+class Tally(NamedTuple):
+    """A request to count with a read: under ``prefix + link + ":" + window`` (the key ``auth.throttle``'s
+    ``over_limit`` would use), its time to live ``ttl`` set by the first count; the window before is read."""
+
+    prefix: str
+    window: int
+    ttl: int
+
+
+class Touched(NamedTuple):
+    """What ``get_touch_linked`` read: the value, the linked key's value and, when asked, the tally's new
+    count and the window before's (``None`` for what is absent or was not asked)."""
+
+    value: str | None
+    linked: str | None = None
+    counted: int | None = None
+    before: str | None = None
 
 
 class Store(Protocol):
@@ -19,11 +38,11 @@ class Store(Protocol):
     async def get(self, key: str) -> str | None: ...
 
     async def get_touch_linked(
-        self, key: str, ttl: int, field: str, prefix: str
-    ) -> tuple[str | None, str | None]:
+        self, key: str, ttl: int, field: str, prefix: str, tally: Tally | None = None
+    ) -> Touched:
         """Read a value and restart its time to live (a session's idle timer) and, in the same step, read the
-        key ``prefix + value[field]`` of that value, a JSON object (the session's user's account stamp);
-        ``None`` for what is absent."""
+        key ``prefix + value[field]`` of that value, a JSON object (the session's user's account stamp) and,
+        with a ``tally``, count a request under that same field (the user's rate limit)."""
         ...
 
     async def put(self, key: str, value: str, ttl: int | None = None, *, only_new: bool = False) -> bool:
@@ -85,19 +104,25 @@ class MemoryStore:
         return value if isinstance(value, str) else None
 
     async def get_touch_linked(
-        self, key: str, ttl: int, field: str, prefix: str
-    ) -> tuple[str | None, str | None]:
+        self, key: str, ttl: int, field: str, prefix: str, tally: Tally | None = None
+    ) -> Touched:
         value = self._live(key)
         if not isinstance(value, str):
-            return None, None
+            return Touched(None)
         self._values[key] = (value, self._expiry(ttl))
         try:
             link = json.loads(value).get(field)
         except (ValueError, AttributeError):
             link = None
         if not isinstance(link, str):
-            return value, None
-        return value, await self.get(prefix + link)
+            return Touched(value)
+        linked = await self.get(prefix + link)
+        if tally is None:
+            return Touched(value, linked)
+        base = f"{tally.prefix}{link}:"
+        window = tally.window
+        count, before = await self.incr_and_get(f"{base}{window}", tally.ttl, f"{base}{window - 1}")
+        return Touched(value, linked, count, before)
 
     async def put(self, key: str, value: str, ttl: int | None = None, *, only_new: bool = False) -> bool:
         if only_new and self._live(key) is not None:
@@ -178,19 +203,28 @@ return count
 """
 
 
-# GETEX (Redis 6.2 or newer) of a JSON value and GET of the key one of its fields names, in one round trip (a
-# session and its user's account stamp, read on every request). The second key is not in KEYS: fine on one
-# Redis, not on a cluster.
+# GETEX (Redis 6.2 or newer) of a JSON value and GET of the key one of its fields names and, when ARGV[4] (a
+# tally's prefix) is not empty, _COUNT's work on the keys that field names (a session, its user's account
+# stamp and the user's rate-limit window, read on every request), in one round trip. The keys built here are
+# not in KEYS: fine on one Redis, not on a cluster.
 _GET_TOUCH_LINKED = """
 local value = redis.call('GETEX', KEYS[1], 'EX', ARGV[1])
 if not value then
-  return {false, false}
+  return {false, false, false, false}
 end
 local ok, decoded = pcall(cjson.decode, value)
 if not ok or type(decoded) ~= 'table' or type(decoded[ARGV[2]]) ~= 'string' then
-  return {value, false}
+  return {value, false, false, false}
 end
-return {value, redis.call('GET', ARGV[3] .. decoded[ARGV[2]])}
+local link = decoded[ARGV[2]]
+local linked = redis.call('GET', ARGV[3] .. link)
+if ARGV[4] == '' then
+  return {value, linked, false, false}
+end
+local counted = ARGV[4] .. link .. ':' .. ARGV[5]
+local count = redis.call('INCR', counted)
+redis.call('EXPIRE', counted, ARGV[7], 'NX')
+return {value, linked, count, redis.call('GET', ARGV[4] .. link .. ':' .. ARGV[6])}
 """
 
 
@@ -213,10 +247,15 @@ class RedisStore:
         return value if value is None else str(value)
 
     async def get_touch_linked(
-        self, key: str, ttl: int, field: str, prefix: str
-    ) -> tuple[str | None, str | None]:
-        value, linked = await self._get_touch_linked(keys=[self._k(key)], args=[ttl, field, self._k(prefix)])
-        return value, linked
+        self, key: str, ttl: int, field: str, prefix: str, tally: Tally | None = None
+    ) -> Touched:
+        counting: list[str | int] = ["", "", "", ""]
+        if tally is not None:
+            counting = [self._k(tally.prefix), tally.window, tally.window - 1, tally.ttl]
+        value, linked, count, before = await self._get_touch_linked(
+            keys=[self._k(key)], args=[ttl, field, self._k(prefix), *counting]
+        )
+        return Touched(value, linked, None if count is None else int(count), before)
 
     async def put(self, key: str, value: str, ttl: int | None = None, *, only_new: bool = False) -> bool:
         written = await self._redis.set(self._k(key), value, ex=ttl or None, nx=only_new)

@@ -198,7 +198,9 @@ async def start(settings: Settings, *, store: Store | None = None, sandbox: Any 
 
         if await seed_personas(accounts):
             log.info("seeded the sandbox personas into an empty database")
-    sessions = Sessions(the_store, settings.session_idle_seconds, settings.session_absolute_seconds)
+    sessions = Sessions(
+        the_store, settings.session_idle_seconds, settings.session_absolute_seconds, settings.user_rate_limit
+    )
     mailer = create_mailer(settings.smtp_url, Path(settings.outbox_dir))
     outbox = Outbox(engine)
     services = Services(

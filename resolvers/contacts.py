@@ -7,10 +7,9 @@ import uuid
 
 from adapters.billing.records import ClientRecord
 from adapters.errors import UpstreamError
-from auth.throttle import over_limit
+from auth.throttle import over_limit, refused
 from gateway.db import portal_issues, utcnow
 from gateway.errors import BadUserInput, RateLimited, from_upstream
-from gateway.metrics import count_rate_limited
 from resolvers.audit import audited, queue_side_effect
 from resolvers.context import Context
 
@@ -101,7 +100,7 @@ async def _within_issue_limit(ctx: Context, user_id: str) -> None:
     limit = ctx.services.settings.issue_rate_limit
     retry_after = await over_limit(ctx.services.store, f"portal-issue:{user_id}", limit)
     if retry_after is not None:
-        count_rate_limited("portal_issue")
+        refused("portal_issue", f"user {user_id}", retry_after)
         raise RateLimited(
             f"You have reported {limit[0]} issues within {limit[1] // 60} minutes; try again in "
             f"{retry_after} s, or write to {SUPPORT_ADDRESS}.",

@@ -21,6 +21,7 @@ class Context:
     loaders: Loaders
     request_id: str
     session_id: str | None = None
+    retry_after: int | None = None  # the session's user is over the per-user rate limit for this long
     client_ip: str | None = None
     user_agent: str | None = None
     http_response: Any = None  # the HTTP response being built, for headers such as Retry-After

@@ -1,4 +1,4 @@
-"""Operation-level guards: trusted documents (persisted queries) and the partner banks' rate limits.
+"""Operation-level guards: trusted documents (persisted queries) and the callers' rate limits.
 
 One operation-level hook, not a per-field one: it costs once per request (see DESIGN, performance).
 """
@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 
 from strawberry.extensions import SchemaExtension
 
+from auth.throttle import over_limit, refused
 from gateway.errors import GatewayError, RateLimited
-from gateway.metrics import count_rate_limited
 from resolvers.context import Context
 from schema.trusted import sha256
 
@@ -28,7 +28,7 @@ class OperationGuards(SchemaExtension):
         ctx = self.execution_context.context
         if isinstance(ctx, Context):
             self._resolve_persisted_query(ctx)
-            await check_bank_rate(ctx)
+            await check_rate(ctx)
         yield
 
     def _resolve_persisted_query(self, ctx: Context) -> None:
@@ -55,16 +55,26 @@ class BadDocument(GatewayError):
     code = "BAD_USER_INPUT"
 
 
-async def check_bank_rate(ctx: Context) -> None:
-    """Count the request against the bank's limit; RATE_LIMITED with Retry-After beyond it."""
-    bank_id = ctx.principal.bank_id
-    if ctx.principal.kind != "bank" or bank_id is None:
+async def check_rate(ctx: Context) -> None:
+    """Terms 12.2: count the request against its caller's limit, RATE_LIMITED with Retry-After beyond it. A
+    bank against its own (``BANK_RATE_LIMIT``); a session's user against ``USER_RATE_LIMIT``, all of the
+    user's sessions together, counted as the session was read (``auth.sessions``); anyone else per client
+    address against ``ANONYMOUS_RATE_LIMIT``."""
+    principal = ctx.principal
+    services = ctx.services
+    if principal.kind == "bank" and principal.bank_id is not None:
+        limit, who, logged = "bank", principal.bank_id, f"bank {principal.bank_id}"
+        retry_after = await services.rate_limits.retry_after(principal.bank_id)
+    elif ctx.session_id is not None:
+        account = principal.account.id if principal.account else "an inactive account"
+        limit, who, logged, retry_after = "user", "your account", f"user {account}", ctx.retry_after
+    else:
+        limit, who, logged = "anonymous", "your address", f"{ctx.client_ip} without a session"
+        key = f"graphql-address:{ctx.client_ip}"
+        retry_after = await over_limit(services.store, key, services.settings.anonymous_rate_limit)
+    if retry_after is None:
         return
-    retry_after = await ctx.services.rate_limits.retry_after(bank_id)
-    if retry_after is not None:
-        count_rate_limited("bank")
-        if ctx.http_response is not None:
-            ctx.http_response.headers["Retry-After"] = str(retry_after)
-        raise RateLimited(
-            f"Too many requests from {bank_id}; try again in {retry_after} s.", retryAfter=retry_after
-        )
+    refused(limit, f"{logged} at /graphql", retry_after)
+    if ctx.http_response is not None:
+        ctx.http_response.headers["Retry-After"] = str(retry_after)
+    raise RateLimited(f"Too many requests from {who}; try again in {retry_after} s.", retryAfter=retry_after)

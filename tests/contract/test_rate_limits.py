@@ -1,18 +1,25 @@
 """Terms 12.2, rate limits counted across every instance through the shared store: tries at the endpoints that
 check a secret per client address, reset mails per e-mail and per address (still 202), support reports per
-user; each refusal counted in /metrics."""
+user, every request of a session's user, GraphQL without a session per address; each refusal counted in
+/metrics. (The partner banks' limit: tests/contract/test_bank_api.py.)"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from sandbox.personas import JANIS_CLIENT
 from tests.conftest import Gateway, GatewayFactory, gateway_settings
 from tests.contract.test_audit import records
+from tests.contract.test_downloads import first_document
 from tests.contract.test_identity import outbox_mails
-from tests.contract.test_personas import ILZE, JANIS, codes
+from tests.contract.test_personas import ANNA, ILZE, JANIS, STAFF, codes
 from tests.integration.test_metrics import value
 
 REPORT = 'mutation { reportPortalIssue(message: "Rēķins netiek rādīts") }'
+EMAIL = "{ viewer { user { email } } }"
+PUBLIC = "{ termsOfUse { version } }"
 
 
 async def limited(make_gateway: GatewayFactory, tmp_path: Path, **limits: object) -> tuple[Gateway, Gateway]:
@@ -87,3 +94,71 @@ async def test_support_reports_are_limited_per_user(make_gateway: GatewayFactory
     assert "atbalsts@radioatlaujas.lv" in refused["errors"][0]["message"]
     assert (await one.gql(REPORT, token=ilze))["data"] == {"reportPortalIssue": True}  # her own count
     assert await rate_limited_count(two, "portal_issue") >= 1
+
+
+async def test_a_users_requests_are_limited_across_sessions_and_instances(
+    make_gateway: GatewayFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    one, two = await limited(make_gateway, tmp_path, user_rate_limit=(4, 60))
+    counted = await rate_limited_count(one, "user")
+    janis, again, anna = await one.login(JANIS), await two.login(JANIS), await two.login(ANNA)
+    link = (await first_document(one, janis, JANIS_CLIENT))["downloadUrl"]  # the first of his four
+    assert (await one.client.get(link, headers={"Authorization": f"Bearer {janis}"})).status_code == 200
+    assert (await two.gql(EMAIL, token=again))["data"] == {"viewer": {"user": {"email": JANIS}}}
+    assert (await one.gql(EMAIL, token=again))["data"] == {"viewer": {"user": {"email": JANIS}}}
+    # The fifth, from either session on either instance: refused before the query runs.
+    response = await two.client.post(
+        "/graphql", json={"query": EMAIL}, headers={"Authorization": f"Bearer {janis}"}
+    )
+    assert response.status_code == 200
+    refused = response.json()
+    assert refused["data"] is None and refused["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    retry_after = refused["errors"][0]["extensions"]["retryAfter"]
+    assert 1 <= retry_after <= 60 and response.headers["Retry-After"] == str(retry_after)
+    assert (
+        refused["errors"][0]["message"]
+        == f"Too many requests from your account; try again in {retry_after} s."
+    )
+    download = await one.client.get(link, headers={"Authorization": f"Bearer {again}"})
+    assert download.status_code == 429 and download.json()["error"] == "rate_limited"
+    assert download.headers["Retry-After"] == str(download.json()["retryAfter"])
+    # Others keep their own count: another user, and requests without a session.
+    assert (await one.gql(EMAIL, token=anna))["data"] == {"viewer": {"user": {"email": ANNA}}}
+    assert "errors" not in await one.gql(PUBLIC)
+    assert await rate_limited_count(one, "user") - counted == 2
+    logged = [r.getMessage() for r in caplog.records if r.name == "gateway.rate_limits"]
+    assert len(logged) == 2 and logged[0].startswith("rate limit user: user ")
+    assert logged[0].endswith(f" at /graphql refused for {retry_after} s")
+
+
+async def test_a_staff_members_export_counts_against_the_same_limit(
+    make_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    one, _ = await limited(make_gateway, tmp_path, user_rate_limit=(1, 60))
+    staff = await one.login(STAFF)
+    headers = {"Authorization": f"Bearer {staff}"}
+    assert (await one.client.get("/staff/audit.csv", headers=headers)).status_code == 200
+    refused = await one.client.get("/staff/audit.csv", headers=headers)
+    assert refused.status_code == 429 and refused.json()["error"] == "rate_limited"
+
+
+async def test_graphql_without_a_session_is_limited_per_address(
+    make_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    one, two = await limited(make_gateway, tmp_path, anonymous_rate_limit=(2, 60))
+    counted = await rate_limited_count(one, "anonymous")
+    assert "errors" not in await one.gql(PUBLIC)
+    assert "errors" not in await two.gql(PUBLIC)
+    refused = await one.gql(PUBLIC)
+    assert refused["data"] is None and refused["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert refused["errors"][0]["message"].startswith("Too many requests from your address; try again in")
+    # An unknown or ended session is anonymous too; another address, or a user's session, is not.
+    unknown = await two.gql(PUBLIC, token="no-such-session")
+    assert unknown["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    elsewhere = await one.client.post(
+        "/graphql", json={"query": PUBLIC}, headers={"X-Forwarded-For": "192.0.2.10"}
+    )
+    assert "errors" not in elsewhere.json()
+    janis = await one.login(JANIS)
+    assert (await one.gql(EMAIL, token=janis))["data"] == {"viewer": {"user": {"email": JANIS}}}
+    assert await rate_limited_count(one, "anonymous") - counted == 2

@@ -36,6 +36,15 @@ async def _bench_user_clients(url: str) -> list[str]:
         await engine.dispose()
 
 
+def test_a_database_that_cannot_be_opened_stops_the_run_with_a_message(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'no-such-directory' / 'gateway.db'}"
+    with pytest.raises(SystemExit) as stopped:
+        prepare_database(tmp_path / "var", url)
+    message = str(stopped.value)
+    assert message.startswith("The sqlite database of --database-url cannot be prepared: unable to open")
+    assert "must exist and be a scratch database" in message
+
+
 def test_sqlite_by_default(tmp_path: Path) -> None:
     url = prepare_database(tmp_path / "var")
     assert url.startswith("sqlite:") and (tmp_path / "var" / "gateway.db").exists()

@@ -8,7 +8,7 @@ import uuid
 import pytest
 import redis.asyncio as aioredis
 
-from gateway.store import RedisStore, Store
+from gateway.store import RedisStore, Store, Tally, Touched
 from tests.conftest import service_url
 
 
@@ -58,19 +58,43 @@ async def test_get_touch_linked_reads_the_key_a_field_names_and_restarts_the_fir
     await store.put("sess:1", '{"u": "user-1", "c": 1}', ttl=2)
     await store.put("stamp:user-1", "s1", ttl=60)
     await store.put("stamp:user-2", "s2", ttl=60)
-    assert await store.get_touch_linked("sess:1", 100, "u", "stamp:") == ('{"u": "user-1", "c": 1}', "s1")
+    assert await store.get_touch_linked("sess:1", 100, "u", "stamp:") == Touched(
+        '{"u": "user-1", "c": 1}', "s1"
+    )
     remaining = await store.ttl("sess:1")
     assert remaining is not None and remaining > 50
     linked = await store.ttl("stamp:user-1")
     assert linked is not None and linked <= 60  # the linked key's own time to live, not restarted
     # the linked key absent, the field absent or not a string, the value not JSON: the value alone
     await store.delete("stamp:user-1")
-    assert await store.get_touch_linked("sess:1", 100, "u", "stamp:") == ('{"u": "user-1", "c": 1}', None)
+    assert await store.get_touch_linked("sess:1", 100, "u", "stamp:") == Touched('{"u": "user-1", "c": 1}')
     for value in ('{"c": 1}', '{"u": 7}', '["u"]', "not json", '"user-2"'):
         await store.put("sess:2", value, ttl=60)
-        assert await store.get_touch_linked("sess:2", 100, "u", "stamp:") == (value, None)
-    assert await store.get_touch_linked("absent", 100, "u", "stamp:") == (None, None)
+        assert await store.get_touch_linked("sess:2", 100, "u", "stamp:") == Touched(value)
+    assert await store.get_touch_linked("absent", 100, "u", "stamp:") == Touched(None)
     assert await store.get("absent") is None
+
+
+async def test_get_touch_linked_counts_a_tally_under_the_linked_field(store: Store) -> None:
+    """The per-user rate limit's count comes with the session: under the same keys as ``over_limit``'s."""
+    await store.put("sess:1", '{"u": "user-1"}', ttl=60)
+    await store.put("sess:2", '{"u": "user-1"}', ttl=60)
+    await store.put("rate:user:user-1:41", "7", ttl=60)
+    tally = Tally("rate:user:", 42, 120)
+    assert await store.get_touch_linked("sess:1", 60, "u", "stamp:", tally) == Touched(
+        '{"u": "user-1"}', None, 1, "7"
+    )
+    assert (
+        await store.get_touch_linked("sess:2", 60, "u", "stamp:", tally)
+    ).counted == 2  # the user's, not the session's
+    remaining = await store.ttl("rate:user:user-1:42")
+    assert remaining is not None and 60 < remaining <= 120
+    assert await store.incr_and_get("rate:user:user-1:42", 120, "rate:user:user-1:41") == (3, "7")
+    # no session, or one without the field: nothing counted
+    assert await store.get_touch_linked("absent", 60, "u", "stamp:", tally) == Touched(None)
+    await store.put("sess:3", '{"c": 1}', ttl=60)
+    assert await store.get_touch_linked("sess:3", 60, "u", "stamp:", tally) == Touched('{"c": 1}')
+    assert await store.get("rate:user:None:42") is None
 
 
 @pytest.mark.services
@@ -81,9 +105,9 @@ async def test_a_session_is_read_after_redis_forgot_the_script() -> None:
     try:
         await store.put("sess:1", '{"u": "user-1"}', ttl=60)
         await store.put("stamp:user-1", "s1", ttl=60)
-        assert await store.get_touch_linked("sess:1", 60, "u", "stamp:") == ('{"u": "user-1"}', "s1")
+        assert await store.get_touch_linked("sess:1", 60, "u", "stamp:") == Touched('{"u": "user-1"}', "s1")
         await admin.script_flush()
-        assert await store.get_touch_linked("sess:1", 60, "u", "stamp:") == ('{"u": "user-1"}', "s1")
+        assert await store.get_touch_linked("sess:1", 60, "u", "stamp:") == Touched('{"u": "user-1"}', "s1")
     finally:
         await admin.aclose()
         await store.close()
