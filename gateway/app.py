@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -187,8 +188,29 @@ def create_app(
         routes += sandbox_routes(sandbox)
     middleware = [
         Middleware(RequestIdMiddleware),
+        *_cors(settings.cors_origins),
         Middleware(MetricsMiddleware, routes=routes, observers=observers),
         Middleware(MaintenanceMiddleware),
         Middleware(AuthRateLimitMiddleware),
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+
+
+def _cors(origins: tuple[str, ...]) -> list[Middleware]:
+    """``CORS_ORIGINS``: pages of these origins may call every route, with credentials (the session cookie,
+    when the browser sends it cross-origin) or a bearer token, and read the request id and ``Retry-After``.
+    Outside every other middleware, so that a refusal (429, 503) reaches the page readable. Other origins get
+    no CORS headers: the browser keeps their pages from reading answers or sending the non-simple requests
+    the cookie's CSRF check asks for."""
+    if not origins:
+        return []
+    cors = Middleware(
+        CORSMiddleware,
+        allow_origins=list(origins),
+        allow_credentials=True,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type", "X-Requested-With", "X-Request-Id"],
+        expose_headers=["X-Request-Id", "Retry-After"],
+        max_age=600,
+    )
+    return [cors]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,22 @@ def _pairs(text: str) -> tuple[tuple[str, str], ...]:
             raise SystemExit(f"expected bank-id=value pairs separated by commas, got {item!r}")
         pairs.append((name.strip(), value.strip()))
     return tuple(pairs)
+
+
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+def _origins(text: str) -> tuple[str, ...]:
+    """``https://a.lv,http://localhost:5173`` → the origins; anything else stops the start."""
+    origins = tuple(o.strip() for o in text.split(",") if o.strip())
+    for origin in origins:
+        if not _ORIGIN.match(origin):
+            raise SystemExit(
+                "CORS_ORIGINS lists origins separated by commas, each a scheme, a host and perhaps a port, "
+                "such as https://portal.radioatlaujas.lv or http://localhost:5173 (no path, no '*'); got "
+                f"{origin!r}"
+            )
+    return origins
 
 
 def _dev_secret() -> str:
@@ -121,6 +138,9 @@ class Settings:
     max_query_cost: int = 300_000  # values an answer could hold, estimated before it runs (schema.cost)
     upstream_timeout_seconds: float = 5.0
     trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
+    # Browser origins other than the gateway's own whose pages may call it, with cookies (CORS); none: same
+    # origin only
+    cors_origins: tuple[str, ...] = ()
     batching: bool = True  # GATEWAY_BATCHING=off: one upstream call per parent (the benchmarks' baseline)
     workers: int = 1  # worker processes of this instance (`gateway serve --workers N` tells its workers)
     upstream_connections: int = 100  # per company system, for the whole instance: shared out among workers
@@ -189,6 +209,7 @@ class Settings:
             seed_personas=_env("GATEWAY_SEED_PERSONAS") == "1",
             gc_threshold=_int("GATEWAY_GC_THRESHOLD", 0),
             trusted_proxies=tuple(p for p in (_env("TRUSTED_PROXIES", "") or "").split(",") if p),
+            cors_origins=_origins(_env("CORS_ORIGINS", "") or ""),
         )
 
 
