@@ -97,6 +97,13 @@ async def test_get_touch_linked_counts_a_tally_under_the_linked_field(store: Sto
     assert await store.get("rate:user:None:42") is None
 
 
+def test_redis_replies_are_parsed_by_hiredis() -> None:
+    """A pinned dependency: without it redis-py parses replies in Python, about 40 µs more per command."""
+    store = RedisStore("redis://127.0.0.1:6379/0")  # no connection is made
+    connection = store._redis.connection_pool.make_connection()
+    assert type(connection._parser).__name__ == "_AsyncHiredisParser"
+
+
 @pytest.mark.services
 async def test_a_session_is_read_after_redis_forgot_the_script() -> None:
     """A restarted Redis has no scripts: the first read loads it again (EVALSHA, then EVAL)."""
