@@ -26,6 +26,23 @@ def test_password_rules_list_every_reason() -> None:
     assert password_problems("12345678") == ["at least one letter"]
 
 
+def test_common_passwords_are_refused_in_any_case() -> None:
+    for common in ("Parole2026", "QWERTY12345", "TrustNo1", "Latvija123"):
+        assert password_problems(common) == ["not a commonly used password"], common
+
+
+def test_the_common_list_holds_every_zxcvbn_password_the_rules_let_through() -> None:
+    """The list's second part is zxcvbn's (a pinned dev dependency): regenerate it when that changes."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    passwords = FREQUENCY_LISTS["passwords"]
+    let_through = [
+        p for p in passwords if len(p) >= 8 and any(c.isalpha() for c in p) and any(c.isdigit() for c in p)
+    ]
+    assert len(let_through) > 4000
+    assert [p for p in let_through if password_problems(p) != ["not a commonly used password"]] == []
+
+
 async def test_argon2id_hash_verifies_only_the_right_password() -> None:
     stored = hash_password("Radio-2026")
     assert stored.startswith("$argon2id$")
