@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import pytest
@@ -24,13 +24,18 @@ from sandbox.personas import DEMO_PASSWORD
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 
+def missing(what: str, needed: str, remedy: str) -> NoReturn:
+    """Something a test needs is not here: skip with the reason, or, in CI (``REQUIRE_SERVICES=1``), fail."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} but REQUIRE_SERVICES=1: {remedy}.")
+    pytest.skip(f"{what}: this test needs {needed} (see README, 'Tests').")
+
+
 def service_url(name: str) -> str:
     """The URL of a service the test needs; skip (or, in CI, fail) when it is not configured."""
     url = os.environ.get(name)
     if not url:
-        if REQUIRE_SERVICES:
-            pytest.fail(f"{name} is not set but REQUIRE_SERVICES=1: start the service and set {name}.")
-        pytest.skip(f"{name} is not set: this test needs a real service (see README, 'Tests').")
+        missing(f"{name} is not set", "a real service", f"start the service and set {name}")
     return url
 
 

@@ -25,7 +25,7 @@ import strawberry
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 
 from bench.processes import free_port, wait_ready
-from tests.conftest import REQUIRE_SERVICES
+from tests.conftest import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "var" / "e2e-npm"
@@ -35,16 +35,10 @@ _UNPKG = re.compile(r"https://unpkg\.com/((?:@[^/@]+/)?[^/@]+)@([^/]+)/([^\"']+)
 _TYPES = {".js": "application/javascript", ".css": "text/css"}
 
 
-def unavailable(reason: str) -> None:
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{reason}, but REQUIRE_SERVICES=1 (.ci/run installs it)")
-    pytest.skip(f"{reason}: the browser tests need it (see README, 'Tests')")
-
-
 def chromium() -> str:
     path = os.environ.get("CHROMIUM") or shutil.which("chromium") or ""
     if not path:
-        unavailable("Chromium is not installed (apt-get install chromium)")
+        missing("Chromium is not installed", "a browser", "apt-get install chromium, or set CHROMIUM")
     return path
 
 
@@ -57,7 +51,11 @@ def _package_file(name: str, version: str, path: str) -> bytes:
             answer = httpx.get(url, timeout=60, follow_redirects=True)
             answer.raise_for_status()
         except httpx.HTTPError as exc:
-            unavailable(f"the npm registry did not give {name}@{version} ({exc})")
+            missing(
+                f"the npm registry did not give {name}@{version} ({exc})",
+                "GraphiQL's scripts",
+                "let this machine reach it",
+            )
         CACHE.mkdir(parents=True, exist_ok=True)
         tarball.write_bytes(answer.content)
     with tarfile.open(fileobj=io.BytesIO(tarball.read_bytes()), mode="r:gz") as archive:
