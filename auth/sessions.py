@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 from auth.accounts import STAMP_PREFIX
-from auth.throttle import retry_after, window_of
+from auth.throttle import over_limit, retry_after, window_of
 from gateway.store import Store, Tally
 
 COOKIE_NAME = "esakari_session"
@@ -82,6 +82,13 @@ class Sessions:
         if limit is not None and touched.counted is not None:
             wait = retry_after(touched.counted, int(touched.before or 0), limit, now)
         return Session(sid, data["u"], data["c"], data["a"], touched.linked or "", wait)
+
+    async def count_request(self, user_id: str) -> int | None:
+        """Count a request the user makes without a session (a signed download link) under the same limit
+        as ``resolve``'s; the seconds until there is room again when it is over, else None."""
+        if self.request_limit is None:
+            return None
+        return await over_limit(self.store, f"user:{user_id}", self.request_limit)
 
     async def end(self, token: str) -> str | None:
         """End one session; returns its user id when there was one."""

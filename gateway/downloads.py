@@ -2,7 +2,8 @@
 
 Checked on every use: the signature, the expiry, that the user it was issued to may still see the document's
 client (a revoked mandate or a blocked account stops the link at once), and, when the request carries a
-session, that it is that same user. The bytes stream from the document store without being held in memory.
+session, that it is that same user. The request counts against that user's rate limit, with a session or
+without one. The bytes stream from the document store without being held in memory.
 """
 
 from __future__ import annotations
@@ -35,12 +36,13 @@ async def download(request: Request) -> Response:
     if claims is None:
         return _error(NotFound("This link is invalid or has expired; ask for the document again."), 404)
     token, _ = session_token(request)
-    if token is not None:
-        session = await services.sessions.resolve(token)
-        if session is not None and session.user_id != claims.user_id:
-            return _error(NotFound("This link was issued to someone else."), 404)
-        if session is not None and session.retry_after is not None:
-            return too_many_requests("user", session.retry_after, f"user {session.user_id} at a download")
+    session = None if token is None else await services.sessions.resolve(token)
+    if session is not None and session.user_id != claims.user_id:
+        return _error(NotFound("This link was issued to someone else."), 404)
+    # The link's user's requests count the same with or without a session (terms 12.2).
+    wait = session.retry_after if session else await services.sessions.count_request(claims.user_id)
+    if wait is not None:
+        return too_many_requests("user", wait, f"user {claims.user_id} at a download")
     loaders = new_loaders(services)
     principal = await principal_for_user(services, claims.user_id, loaders)
     note_principal(request.scope, principal.kind, claims.user_id)

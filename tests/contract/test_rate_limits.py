@@ -131,6 +131,23 @@ async def test_a_users_requests_are_limited_across_sessions_and_instances(
     assert logged[0].endswith(f" at /graphql refused for {retry_after} s")
 
 
+async def test_a_link_used_without_a_session_counts_against_its_users_limit(
+    make_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    one, two = await limited(make_gateway, tmp_path, user_rate_limit=(4, 60))
+    janis, anna = await one.login(JANIS), await one.login(ANNA)
+    link = (await first_document(one, janis, JANIS_CLIENT))["downloadUrl"]  # the first of his four
+    assert (await two.client.get(link)).status_code == 200  # the link alone, as a mail client opens it
+    assert (await one.client.get(link, headers={"Authorization": "Bearer ended"})).status_code == 200
+    assert (await two.gql(EMAIL, token=janis))["data"] == {"viewer": {"user": {"email": JANIS}}}
+    refused = await one.client.get(link)
+    assert refused.status_code == 429 and refused.json()["error"] == "rate_limited"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    after = await two.gql(EMAIL, token=janis)  # his session's next request: the same count
+    assert after["data"] is None and after["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert (await one.gql(EMAIL, token=anna))["data"] == {"viewer": {"user": {"email": ANNA}}}
+
+
 async def test_a_staff_members_export_counts_against_the_same_limit(
     make_gateway: GatewayFactory, tmp_path: Path
 ) -> None:
