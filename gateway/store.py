@@ -11,6 +11,7 @@ import time
 from typing import NamedTuple, Protocol
 
 import redis.asyncio as aioredis
+from redis.maint_notifications import MaintNotificationsConfig
 
 
 class Tally(NamedTuple):
@@ -228,11 +229,24 @@ return {value, linked, count, redis.call('GET', ARGV[4] .. link .. ':' .. ARGV[6
 """
 
 
+CLIENT_NAME = "esakari-gateway"
+
+
 class RedisStore:
     """Redis through redis-py's asyncio client; keys are prefixed so that a database can be shared."""
 
     def __init__(self, url: str, prefix: str = "gw:") -> None:
-        self._redis = aioredis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+        # Each new connection names itself (CLIENT LIST shows the gateway's) and asks nothing a Redis before
+        # 7.2 refuses: redis-py's CLIENT SETINFO and its maintenance notifications (a Redis Cloud feature)
+        # cost three refused commands per connection there, each an error left for the garbage collector.
+        self._redis = aioredis.Redis.from_url(
+            url,
+            decode_responses=True,
+            health_check_interval=30,
+            client_name=CLIENT_NAME,
+            driver_info=None,
+            maint_notifications_config=MaintNotificationsConfig(enabled=False),
+        )
         self._prefix = prefix
         # Sent by its SHA1 (EVALSHA); redis-py loads it again when the server has forgotten it.
         self._count = self._redis.register_script(_COUNT)

@@ -6,6 +6,7 @@ import gc
 import re
 from collections import Counter
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import httpx
@@ -90,4 +91,17 @@ async def test_a_request_leaves_nothing_for_the_garbage_collector(
     codes = {e["extensions"]["code"] for e in body["errors"]}
     assert codes == ({"FORBIDDEN", "UPSTREAM_UNAVAILABLE"} if permits_down else {"FORBIDDEN"})
     assert body["data"]["viewer"]["clients"]
-    assert Counter(type(o).__name__ for o in left) == Counter()
+    assert Counter(described(o) for o in left) == Counter()
+
+
+def described(o: object) -> str:
+    """A left object's type; for a traceback, where its exception went from and to (the frames it crossed)."""
+    if not isinstance(o, TracebackType):
+        return type(o).__name__
+    frames = []
+    tb: TracebackType | None = o
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        frames.append(f"{Path(code.co_filename).name}:{tb.tb_lineno} {code.co_qualname}")
+        tb = tb.tb_next
+    return "traceback " + " > ".join(frames)

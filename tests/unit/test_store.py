@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import Counter
 
 import pytest
 import redis.asyncio as aioredis
 
-from gateway.store import RedisStore, Store, Tally, Touched
+from gateway.store import CLIENT_NAME, RedisStore, Store, Tally, Touched
 from tests.conftest import service_url
 
 
@@ -102,6 +103,24 @@ def test_redis_replies_are_parsed_by_hiredis() -> None:
     store = RedisStore("redis://127.0.0.1:6379/0")  # no connection is made
     connection = store._redis.connection_pool.make_connection()
     assert type(connection._parser).__name__ == "_AsyncHiredisParser"
+
+
+@pytest.mark.services
+async def test_new_connections_are_named_and_nothing_they_send_is_refused() -> None:
+    """Opening connections costs Redis no error (redis-py's CLIENT SETINFO and maintenance notifications are
+    refused before Redis 7.2) and each shows in CLIENT LIST as the gateway's."""
+    store = RedisStore(service_url("REDIS_URL"), prefix=f"test:{uuid.uuid4().hex}:")
+    admin = aioredis.Redis.from_url(service_url("REDIS_URL"), decode_responses=True)
+    try:
+        refused = await admin.info("errorstats")
+        names = [c["name"] for c in await admin.client_list()]
+        await asyncio.gather(*(store.get(f"k{i}") for i in range(4)))  # concurrent: new connections
+        assert await admin.info("errorstats") == refused
+        opened = Counter(c["name"] for c in await admin.client_list()) - Counter(names)
+        assert opened[CLIENT_NAME] >= 2 and set(opened) == {CLIENT_NAME}
+    finally:
+        await admin.aclose()
+        await store.close()
 
 
 @pytest.mark.services
