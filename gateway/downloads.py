@@ -40,7 +40,9 @@ async def download(request: Request) -> Response:
     if session is not None and session.user_id != claims.user_id:
         return _error(NotFound("This link was issued to someone else."), 404)
     # The link's user's requests count the same with or without a session (terms 12.2).
-    wait = session.retry_after if session else await services.sessions.count_request(claims.user_id)
+    wait = (
+        session.retry_after if session is not None else await services.sessions.count_request(claims.user_id)
+    )
     if wait is not None:
         return too_many_requests("user", wait, f"user {claims.user_id} at a download")
     loaders = new_loaders(services)
