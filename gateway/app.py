@@ -23,7 +23,7 @@ from gateway.access_log import AccessLog
 from gateway.graphql_view import GatewayGraphQL
 from gateway.maintenance import MaintenanceMiddleware, MaintenanceMode
 from gateway.metrics import MetricsMiddleware, RequestObserver, metrics
-from gateway.middleware import AuthRateLimitMiddleware, RequestIdMiddleware
+from gateway.middleware import AuthRateLimitMiddleware, BodyLimitMiddleware, RequestIdMiddleware
 from gateway.pages import landing
 from gateway.redaction import mask_pii_in_logs
 from gateway.settings import Settings
@@ -192,6 +192,7 @@ def create_app(
         Middleware(MetricsMiddleware, routes=routes, observers=observers),
         Middleware(MaintenanceMiddleware),
         Middleware(AuthRateLimitMiddleware),
+        Middleware(BodyLimitMiddleware),
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from datetime import UTC, datetime
 
+import orjson
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -39,8 +39,8 @@ def _lockout(services: Services) -> Lockout:
 
 async def _json_body(request: Request) -> dict[str, object] | None:
     try:
-        body = json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:  # invalid UTF-8 and nesting past 1,024 levels too
         return None
     return body if isinstance(body, dict) else None
 

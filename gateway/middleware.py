@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: request id and security headers on every response; the login endpoints' limit."""
+"""Pure ASGI middleware: request id and security headers on every response; the login endpoints' limit; the
+request body's size."""
 
 from __future__ import annotations
 
@@ -70,6 +71,63 @@ class AuthRateLimitMiddleware:
             return
         refusal = too_many_requests("login", retry_after, f"{address} at {scope['path']}")
         await refusal(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    """Raised into the route that reads a body past the limit; the middleware answers for it."""
+
+
+class BodyLimitMiddleware:
+    """A request body over ``MAX_REQUEST_BYTES`` (1 MiB) gets 413 ``{"error": "payload_too_large"}``: at once
+    when its ``Content-Length`` says so, else as soon as what has arrived passes the limit, so that no route
+    holds more than that in memory. The innermost middleware: the answer is counted and logged as usual."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit: int = scope["app"].state.services.settings.max_request_bytes
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            await _too_large(limit, scope["path"])(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise _BodyTooLarge
+            return message
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracked)
+        except _BodyTooLarge:
+            if started:  # nothing reads a body after answering; if a route did, its answer cannot be mended
+                raise
+            await _too_large(limit, scope["path"])(scope, receive, send)
+
+
+def _too_large(limit: int, path: str) -> JSONResponse:
+    message = f"The request body is over {limit:,} bytes; send less in one request."
+    if path == "/graphql":
+        return graphql_refusal(message, 413)
+    return JSONResponse({"error": "payload_too_large", "detail": message}, status_code=413)
+
+
+def graphql_refusal(message: str, status: int) -> JSONResponse:
+    """A ``/graphql`` request refused before it could run, answered as GraphQL clients read errors."""
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]}, status)
 
 
 def too_many_requests(limit: str, retry_after: int, who: str) -> JSONResponse:

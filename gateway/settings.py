@@ -38,15 +38,15 @@ def _seconds(name: str, default: float, most: float) -> float:
     return value
 
 
-def _days(name: str, default: int) -> int:
-    """A whole number of days, at least 1; anything else stops the start, saying what is wrong."""
+def _whole(name: str, default: int, unit: str) -> int:
+    """A whole number of ``unit``, at least 1; anything else stops the start, saying what is wrong."""
     text = _env(name)
     try:
         value = int(text) if text is not None else default
     except ValueError:
         value = 0
     if value < 1:
-        raise SystemExit(f"{name} must be a whole number of days, 1 or more, got {text!r}")
+        raise SystemExit(f"{name} must be a whole number of {unit}, 1 or more, got {text!r}")
     return value
 
 
@@ -136,6 +136,7 @@ class Settings:
     max_aliases: int = 20
     max_tokens: int = 3000
     max_query_cost: int = 300_000  # values an answer could hold, estimated before it runs (schema.cost)
+    max_request_bytes: int = 1 << 20  # the largest request body any route reads (413 beyond)
     upstream_timeout_seconds: float = 5.0
     trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
     # Browser origins other than the gateway's own whose pages may call it, with cookies (CORS); none: same
@@ -196,7 +197,8 @@ class Settings:
             session_idle_seconds=_int("SESSION_IDLE_SECONDS", 30 * 60),
             session_absolute_seconds=_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600),
             account_cache_seconds=_seconds("ACCOUNT_CACHE_SECONDS", 5.0, MAX_CACHE_SECONDS),
-            access_log_days=_days("ACCESS_LOG_DAYS", 365),
+            access_log_days=_whole("ACCESS_LOG_DAYS", 365, "days"),
+            max_request_bytes=_whole("MAX_REQUEST_BYTES", 1 << 20, "bytes"),
             max_query_cost=_int("MAX_QUERY_COST", 300_000),
             access_log_flush_seconds=_seconds("ACCESS_LOG_FLUSH_SECONDS", 1.0, 60) or 1.0,
             lockout_seconds=_int("LOCKOUT_SECONDS", 15 * 60),

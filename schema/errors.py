@@ -28,7 +28,9 @@ def classify(error: GraphQLError) -> tuple[str, str, dict[str, Any]]:
         original = from_upstream(original)
     if isinstance(original, GatewayError):
         return original.code, original.message, original.extensions
-    if original is None:
+    # graphql-core's own errors: the document refused, or a variable's value its type refused (that one
+    # carries the type's refusal as a GraphQLError inside, with the scalar's reason in the message).
+    if original is None or isinstance(original, GraphQLError):
         if _TOO_COMPLEX.search(error.message):
             return "QUERY_TOO_COMPLEX", f"{error.message}. Ask for less in one query.", {}
         return "BAD_USER_INPUT", error.message, {}
@@ -36,7 +38,8 @@ def classify(error: GraphQLError) -> tuple[str, str, dict[str, Any]]:
 
 
 def is_expected(error: GraphQLError) -> bool:
-    return error.original_error is None or isinstance(error.original_error, (GatewayError, UpstreamError))
+    """Not a fault of the gateway's (it is not logged as one): anything but ``INTERNAL``."""
+    return classify(error)[0] != "INTERNAL"
 
 
 def _upstream_refusal(error: GraphQLError) -> UpstreamRejected | None:

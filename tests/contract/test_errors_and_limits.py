@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,42 @@ async def test_a_query_whose_answer_could_be_huge_is_refused_before_it_runs(gate
     [error] = body["errors"]
     assert body.get("data") is None and error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
     assert "estimated cost" in error["message"] and "300,000" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "refused", "reason"),
+    [
+        ("query($id: ID!) { client(id: $id) { id } }", {"id": {"a": 1}}, "id", "ID cannot represent value"),
+        (
+            "query($n: Int) { viewer { clients { client { permits(first: $n) { totalCount } } } } }",
+            {"n": "ten"},
+            "n",
+            "Int cannot represent non-integer value",
+        ),
+        (
+            "mutation($id: ID!, $from: Date!, $to: Date!) "
+            "{ generateReport(clientId: $id, kind: STATEMENT, from: $from, to: $to) { id } }",
+            {"id": gid(JANIS_CLIENT), "from": "1 March", "to": "2026-03-31"},
+            "from",
+            "Invalid isoformat string",
+        ),
+    ],
+    ids=["ID", "Int", "Date"],
+)
+async def test_a_variable_its_type_refuses_is_bad_user_input_and_nothing_runs(
+    gateway: Gateway,
+    caplog: pytest.LogCaptureFixture,
+    query: str,
+    variables: dict[str, object],
+    refused: str,
+    reason: str,
+) -> None:
+    body = await gateway.gql(query, variables, token=await gateway.login(JANIS))
+    [error] = body["errors"]
+    assert body["data"] is None and error["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert error["message"].startswith(f"Variable '${refused}' has invalid value")
+    assert reason in error["message"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
 
 
 async def test_unexpected_error_is_masked_with_a_request_id(
@@ -197,3 +234,72 @@ async def test_personal_code_of_a_client_is_masked_for_a_representative(gateway:
         JANIS, "query($id: ID!) { client(id: $id) { code } }", {"id": gid(JANIS_CLIENT)}
     )
     assert own["data"]["client"]["code"] == "140385-12341"
+
+
+async def test_a_body_over_max_request_bytes_is_refused_with_413(
+    make_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    gateway = await make_gateway(settings=gateway_settings(tmp_path, max_request_bytes=2000))
+    big = {"query": "{ termsOfUse { version } }", "variables": {"x": "a" * 3000}}
+    response = await gateway.client.post("/graphql", json=big)
+    assert response.status_code == 413
+    [error] = response.json()["errors"]
+    assert error == {
+        "message": "The request body is over 2,000 bytes; send less in one request.",
+        "extensions": {"code": "BAD_USER_INPUT"},
+    }
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: counted as it arrives
+        yield b'{"query": "{ termsOfUse { version } }", "variables": {"x": "'
+        for _ in range(10):
+            yield b"a" * 500
+        yield b'"}}'
+
+    streamed = await gateway.client.post(
+        "/graphql", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert (
+        streamed.status_code == 413 and streamed.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    )
+    login = await gateway.client.post("/auth/login", json={"email": JANIS, "password": "x" * 3000})
+    assert login.status_code == 413 and login.json()["error"] == "payload_too_large"
+    assert "errors" not in await gateway.gql("{ termsOfUse { version } }")  # under the limit, as before
+    assert (
+        await gateway.client.post("/auth/login", json={"email": JANIS, "password": "x"})
+    ).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"not json", "Unable to parse request body as JSON"),
+        (
+            '{"query": "{ termsOfUse { version } }\xff"}'.encode("latin-1"),
+            "Unable to parse request body as JSON",
+        ),
+        (
+            b'{"query": "{ __typename }", "variables": {"x": ' + b"[" * 5000 + b"]" * 5000 + b"}}",
+            "Unable to parse",
+        ),
+        (b'[{"query": "{ __typename }"}]', "Batching is not enabled"),
+        (b'{"query": 5}', "must be a string"),
+    ],
+    ids=["not-json", "not-utf-8", "nested-5000-deep", "batch", "query-not-a-string"],
+)
+async def test_a_request_graphql_cannot_read_is_400_with_a_code(
+    gateway: Gateway, caplog: pytest.LogCaptureFixture, body: bytes, reason: str
+) -> None:
+    response = await gateway.client.post(
+        "/graphql", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"} and reason in error["message"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+@pytest.mark.parametrize("path", ["/auth/login", "/auth/password/forgot", "/auth/password/reset"])
+async def test_the_auth_endpoints_answer_400_to_json_they_cannot_read(gateway: Gateway, path: str) -> None:
+    for body in (b'{"email": "\xff"}', b"[" * 5000 + b"]" * 5000):
+        response = await gateway.client.post(path, content=body, headers={"Content-Type": "application/json"})
+        assert response.status_code == 400 and response.json()["error"] == "invalid_request"

@@ -47,6 +47,18 @@ def test_the_account_cache_seconds_are_checked_at_start(monkeypatch: pytest.Monk
             Settings.from_env(dotenv=False)
 
 
+def test_the_request_body_limit_is_checked_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings.from_env(dotenv=False).max_request_bytes == 1_048_576
+    monkeypatch.setenv("MAX_REQUEST_BYTES", "65536")
+    assert Settings.from_env(dotenv=False).max_request_bytes == 65_536
+    for bad in ("0", "-5", "1MB"):
+        monkeypatch.setenv("MAX_REQUEST_BYTES", bad)
+        with pytest.raises(
+            SystemExit, match=f"MAX_REQUEST_BYTES must be a whole number of bytes, 1 or more, got '{bad}'"
+        ):
+            Settings.from_env(dotenv=False)
+
+
 async def test_each_worker_sizes_its_upstream_pools_by_its_share(tmp_path: Path) -> None:
     settings = Settings(
         env="dev",
