@@ -19,6 +19,7 @@ _TOO_COMPLEX = re.compile(
     r"exceeds maximum operation depth|aliases found\. Allowed|Document contains more than \d+ tokens"
     rf"|{COST_MESSAGE}"
 )
+_VALIDATION_ABORTED = "Validation aborted."
 
 
 def classify(error: GraphQLError) -> tuple[str, str, dict[str, Any]]:
@@ -33,6 +34,8 @@ def classify(error: GraphQLError) -> tuple[str, str, dict[str, Any]]:
     if original is None or isinstance(original, GraphQLError):
         if _TOO_COMPLEX.search(error.message):
             return "QUERY_TOO_COMPLEX", f"{error.message}. Ask for less in one query.", {}
+        if error.message == _VALIDATION_ABORTED:  # graphql-core ran out of stack checking the document
+            return "QUERY_TOO_COMPLEX", "The document is too large to check; ask for less in one query.", {}
         return "BAD_USER_INPUT", error.message, {}
     return "INTERNAL", "Internal error. If it persists, tell support the request id.", {}
 
