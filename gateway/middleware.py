@@ -17,8 +17,8 @@ from gateway.context import client_ip
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
-class RequestIdMiddleware:
-    """Takes a well-formed ``X-Request-Id`` from the caller or makes one; echoes it on the response."""
+class _HttpMiddleware:
+    """Pure ASGI middleware for HTTP requests (``http``); anything else (the lifespan) passes untouched."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -27,6 +27,16 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class RequestIdMiddleware(_HttpMiddleware):
+    """Takes a well-formed ``X-Request-Id`` from the caller or makes one; echoes it on the response."""
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
@@ -77,18 +87,12 @@ class _BodyTooLarge(Exception):
     """Raised into the route that reads a body past the limit; the middleware answers for it."""
 
 
-class BodyLimitMiddleware:
+class BodyLimitMiddleware(_HttpMiddleware):
     """A request body over ``MAX_REQUEST_BYTES`` (1 MiB) gets 413 ``{"error": "payload_too_large"}``: at once
     when its ``Content-Length`` says so, else as soon as what has arrived passes the limit, so that no route
     holds more than that in memory. The innermost middleware: the answer is counted and logged as usual."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit: int = scope["app"].state.services.settings.max_request_bytes
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
