@@ -30,8 +30,9 @@ def classify(error: GraphQLError) -> tuple[str, str, dict[str, Any]]:
     if isinstance(original, GatewayError):
         return original.code, original.message, original.extensions
     # graphql-core's own errors: the document refused, or a variable's value its type refused (that one
-    # carries the type's refusal as a GraphQLError inside, with the scalar's reason in the message).
-    if original is None or isinstance(original, GraphQLError):
+    # carries the type's refusal as a GraphQLError inside, with the scalar's reason in the message). With a
+    # path, such an error is a value of ours its type refused while answering: a fault of the gateway's.
+    if original is None or (isinstance(original, GraphQLError) and error.path is None):
         if _TOO_COMPLEX.search(error.message):
             return "QUERY_TOO_COMPLEX", f"{error.message}. Ask for less in one query.", {}
         if error.message == _VALIDATION_ABORTED:  # graphql-core ran out of stack checking the document

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from adapters.billing.records import PriceListItemRecord
 from resolvers import billing
 from sandbox.personas import BALTIJAS_RADIO_CLIENT, JANIS_CLIENT
 from tests.conftest import Gateway, GatewayFactory, gateway_settings
@@ -124,6 +127,23 @@ async def test_unexpected_error_is_masked_with_a_request_id(
     assert error["extensions"]["code"] == "INTERNAL"
     assert "hunter2" not in response.text and "Traceback" not in response.text
     assert error["extensions"]["requestId"] == response.headers["x-request-id"]
+
+
+async def test_a_value_of_ours_its_type_refuses_is_internal_not_the_callers_fault(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """graphql-core refuses it with a GraphQLError as it refuses a variable's value, but on a field's path."""
+
+    async def broken(ctx: object) -> list[PriceListItemRecord]:
+        code: Any = {"secret": "internal value"}  # a String cannot represent a dict
+        return [PriceListItemRecord(code, "Fee", "year", Decimal("10.00"), "EUR", Decimal("21"))]
+
+    monkeypatch.setattr(billing, "price_list", broken)
+    response = await gateway.client.post("/graphql", json={"query": "{ priceList { code } }"})
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "INTERNAL" and "internal value" not in response.text
+    logged = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(logged) == 1 and logged[0].startswith("unexpected error in ['priceList', 0, 'code']")
 
 
 async def test_first_is_capped_at_100_and_zero_or_a_bad_cursor_are_bad_user_input(gateway: Gateway) -> None:
