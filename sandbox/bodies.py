@@ -6,12 +6,12 @@ Every problem is an ``InvalidRequest`` (422) whose detail names the field, so a 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 
 from sandbox.common import MAX_IDS, InvalidRequest
@@ -33,8 +33,8 @@ async def json_body(request: Request) -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
-    except ValueError:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:  # invalid UTF-8 and nesting past 1,024 levels too
         raise InvalidRequest("body must be JSON") from None
 
 

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
+import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -152,8 +153,8 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     """The ``(sort_key, id)`` of a cursor; anything that does not decode is 422."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value = json.loads(raw.decode())
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        value = orjson.loads(raw)
+    except (binascii.Error, orjson.JSONDecodeError):
         raise InvalidRequest("after: not a valid cursor") from None
     if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
         raise InvalidRequest("after: not a valid cursor")
@@ -351,8 +352,8 @@ def build_system_app(routes: list[BaseRoute], *, faults: Faults, openapi: dict[s
 
     async def set_faults(request: Request) -> Response:
         try:
-            body = json.loads(await request.body())
-        except ValueError:
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
             raise InvalidRequest("body must be JSON") from None
         faults.update(body)
         return Response(status_code=204)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import AsyncIterator
 from datetime import date
@@ -317,3 +318,16 @@ async def test_document_content_is_a_pdf_of_the_announced_size(http: httpx.Async
             assert response.content.startswith(b"%PDF") and response.content.rstrip().endswith(b"%%EOF")
     invoice_doc = (await get(http, "/billing/invoices/I100001"))["document_id"]
     assert (await get(http, f"/documents/documents/{invoice_doc}"))["invoice_id"] == "I100001"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "body", [b'{"client_id": "\xff"}', b"[" * 5000 + b"]" * 5000], ids=["not-utf-8", "nested-5000-deep"]
+)
+async def test_a_body_or_cursor_that_does_not_decode_is_422(http: httpx.AsyncClient, body: bytes) -> None:
+    headers = {"Content-Type": "application/json", "Idempotency-Key": "k-1"}
+    for path in ("/billing/payment-sessions", "/billing/_faults"):
+        response = await http.post(path, content=body, headers=headers)
+        assert response.status_code == 422 and response.json()["error"] == "invalid_request", path
+    cursor = base64.urlsafe_b64encode(body).decode().rstrip("=")
+    await get(http, f"/billing/invoices?client_ids={JANIS_CLIENT}&after={cursor}", 422)
