@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.middleware import graphql_refusal
 from gateway.store import Store
 
 log = logging.getLogger("gateway.maintenance")
@@ -126,10 +127,10 @@ class MaintenanceMiddleware:
         if window is None or scope["path"] in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
-        body: dict[str, object]
+        retry = {"Retry-After": str(window.retry_after(datetime.now(UTC)))}
         if scope["path"] == "/graphql":
-            body = {"errors": [{"message": window.message, "extensions": {"code": "MAINTENANCE"}}]}
+            response = graphql_refusal(window.message, 503, "MAINTENANCE", retry)
         else:
             body = {"error": "maintenance", "message": window.message}
-        retry = {"Retry-After": str(window.retry_after(datetime.now(UTC)))}
-        await JSONResponse(body, status_code=503, headers=retry)(scope, receive, send)
+            response = JSONResponse(body, status_code=503, headers=retry)
+        await response(scope, receive, send)

@@ -129,9 +129,12 @@ def _too_large(limit: int, path: str) -> JSONResponse:
     return JSONResponse({"error": "payload_too_large", "detail": message}, status_code=413)
 
 
-def graphql_refusal(message: str, status: int) -> JSONResponse:
+def graphql_refusal(
+    message: str, status: int, code: str = "BAD_USER_INPUT", headers: dict[str, str] | None = None
+) -> JSONResponse:
     """A ``/graphql`` request refused before it could run, answered as GraphQL clients read errors."""
-    return JSONResponse({"errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]}, status)
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def too_many_requests(limit: str, retry_after: int, who: str) -> JSONResponse:
