@@ -18,6 +18,9 @@ from auth.throttle import over_limit, retry_after, window_of
 from gateway.store import Store, Tally
 
 COOKIE_NAME = "esakari_session"
+# The user limit's keys, ``over_limit``'s ``rate:<key>:<window>`` with the key ``user:<id>``: counted in the
+# session's read (a ``Tally``) and, for a request without a session, by ``count_request``.
+USER_LIMIT = "user:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +70,7 @@ class Sessions:
         sid = _session_id(token)
         now = time.time()
         limit = self.request_limit
-        tally = None if limit is None else Tally("rate:user:", window_of(limit, now), 2 * limit[1])
+        tally = None if limit is None else Tally(f"rate:{USER_LIMIT}", window_of(limit, now), 2 * limit[1])
         # One round trip: the idle timer restarts as the session is read, and the user's account stamp and
         # request count come with it. Near the absolute expiry the key may outlive it by up to the idle
         # timeout; the check below refuses it all the same.
@@ -88,7 +91,7 @@ class Sessions:
         as ``resolve``'s; the seconds until there is room again when it is over, else None."""
         if self.request_limit is None:
             return None
-        return await over_limit(self.store, f"user:{user_id}", self.request_limit)
+        return await over_limit(self.store, f"{USER_LIMIT}{user_id}", self.request_limit)
 
     async def end(self, token: str) -> str | None:
         """End one session; returns its user id when there was one."""
