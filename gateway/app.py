@@ -192,7 +192,7 @@ def create_app(
         Middleware(MetricsMiddleware, routes=routes, observers=observers),
         Middleware(MaintenanceMiddleware),
         Middleware(AuthRateLimitMiddleware),
-        Middleware(BodyLimitMiddleware),
+        Middleware(BodyLimitMiddleware, limit=settings.max_request_bytes),
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 

@@ -92,8 +92,12 @@ class BodyLimitMiddleware(_HttpMiddleware):
     when its ``Content-Length`` says so, else as soon as what has arrived passes the limit, so that no route
     holds more than that in memory. The innermost middleware: the answer is counted and logged as usual."""
 
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        super().__init__(app)
+        self.limit = limit
+
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limit: int = scope["app"].state.services.settings.max_request_bytes
+        limit = self.limit
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
             await _too_large(limit, scope["path"])(scope, receive, send)
